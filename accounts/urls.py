@@ -1,0 +1,10 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from ibok.core.views import area_not_ready
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", area_not_ready, {"title": _("Settings")}, name="settings"),
+]

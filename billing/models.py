@@ -1,0 +1,232 @@
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Customer, DeliveryPoint
+from ibok.core.models import SyncedModel
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "INVOICE", _("Invoice")
+    CORRECTION = "CORRECTION", _("Correcting invoice")
+    INTEREST_NOTE = "INTEREST_NOTE", _("Interest note")
+
+
+class InvoiceStatus(models.TextChoices):
+    PAID = "PAID", _("Paid")
+    UNPAID = "UNPAID", _("Unpaid")
+    PARTIAL = "PARTIAL", _("Partially paid")
+    OVERDUE = "OVERDUE", _("Overdue")
+
+
+class Invoice(SyncedModel):
+    """A faktura, correction or interest note as issued by the billing system. The portal never computes one."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices")
+    delivery_point = models.ForeignKey(
+        DeliveryPoint,
+        verbose_name=_("delivery point"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+    )
+    number = models.CharField(_("invoice number"), max_length=40, unique=True)
+    kind = models.CharField(_("document type"), max_length=16, choices=InvoiceKind, default=InvoiceKind.INVOICE)
+    corrected_invoice = models.ForeignKey(
+        "self", verbose_name=_("corrected invoice"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    issue_date = models.DateField(_("issue date"))
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to (exclusive)"), null=True, blank=True)
+    due_date = models.DateField(_("due date"))
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+    outstanding = models.DecimalField(_("left to pay"), max_digits=12, decimal_places=2)
+    ksef_number = models.CharField(_("KSeF number"), max_length=64, blank=True)
+    ksef_hash = models.CharField(_("KSeF XML hash (SHA-256, base64url)"), max_length=64, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=InvoiceKind.values), name="billing_invoice_kind_valid"),
+            models.CheckConstraint(condition=Q(gross=F("net") + F("vat")), name="billing_invoice_gross_is_net_plus_vat"),
+            models.CheckConstraint(
+                condition=Q(kind=InvoiceKind.CORRECTION) | Q(gross__gte=0), name="billing_invoice_gross_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(outstanding__gte=0), name="billing_invoice_outstanding_non_negative"),
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True) | Q(period_end__gt=F("period_start")),
+                name="billing_invoice_period_not_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-issue_date", "-id"], name="billing_invoice_customer_idx"),
+            models.Index(fields=["customer", "due_date"], name="billing_invoice_due_idx", condition=Q(outstanding__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def status_on(self, today) -> str:
+        if self.outstanding <= 0:
+            return InvoiceStatus.PAID
+        if self.due_date < today:
+            return InvoiceStatus.OVERDUE
+        if self.outstanding < self.gross:
+            return InvoiceStatus.PARTIAL
+        return InvoiceStatus.UNPAID
+
+    @property
+    def status(self) -> str:
+        return self.status_on(timezone.localdate())
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == InvoiceStatus.OVERDUE
+
+    @property
+    def is_paid(self) -> bool:
+        return self.outstanding <= 0
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=16)
+    unit_price_net = models.DecimalField(_("unit net price"), max_digits=12, decimal_places=4)
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat_rate = models.CharField(_("VAT rate"), max_length=4)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="billing_invoiceline_position_unique"),
+            models.CheckConstraint(condition=Q(gross=F("net") + F("vat")), name="billing_invoiceline_gross_is_net_plus_vat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.position} {self.description}"
+
+
+class PaymentChannel(models.TextChoices):
+    TRANSFER = "TRANSFER", _("Bank transfer")
+    ONLINE = "ONLINE", _("Online payment")
+    CASH = "CASH", _("Cash desk")
+    CARD = "CARD", _("Card at the office")
+    OFFSET = "OFFSET", _("Offset of overpayment")
+
+
+class Payment(SyncedModel):
+    """A wpłata booked by the billing system."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payments")
+    paid_date = models.DateField(_("payment date"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    channel = models.CharField(_("channel"), max_length=12, choices=PaymentChannel)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    invoices = models.ManyToManyField(Invoice, through="PaymentAllocation", related_name="payments")
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
+            models.CheckConstraint(condition=Q(channel__in=PaymentChannel.values), name="billing_payment_channel_valid"),
+        ]
+        indexes = [models.Index(fields=["customer", "-paid_date", "-id"], name="billing_payment_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.paid_date} {self.amount} zł"
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment that settled one invoice."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="allocations")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "invoice"], name="billing_paymentallocation_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_paymentallocation_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class CustomerBalance(SyncedModel):
+    """The saldo the billing system reports: positive is debt, negative is overpayment. external_id is the customer's."""
+
+    customer = models.OneToOneField(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="balance")
+    balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2)
+    overdue = models.DecimalField(_("overdue"), max_digits=12, decimal_places=2)
+    as_of = models.DateTimeField(_("as of"))
+
+    class Meta:
+        verbose_name = _("balance")
+        verbose_name_plural = _("balances")
+        constraints = [
+            models.CheckConstraint(condition=Q(overdue__gte=0), name="billing_customerbalance_overdue_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.balance}"
+
+    @property
+    def is_debt(self) -> bool:
+        return self.balance > 0
+
+    @property
+    def is_overpayment(self) -> bool:
+        return self.balance < 0
+
+    @property
+    def overpayment(self):
+        return -self.balance if self.balance < 0 else 0
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "RUNNING", _("Running")
+    SUCCEEDED = "SUCCEEDED", _("Succeeded")
+    SUCCEEDED_WITH_REJECTS = "REJECTS", _("Succeeded with rejected records")
+    FAILED = "FAILED", _("Failed")
+
+
+class SyncRun(models.Model):
+    """One import from the billing system: what was read, written and rejected."""
+
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200)
+    status = models.CharField(_("status"), max_length=12, choices=SyncStatus, default=SyncStatus.RUNNING)
+    cursor_from = models.CharField(_("cursor before"), max_length=64, blank=True)
+    cursor_to = models.CharField(_("cursor after"), max_length=64, blank=True)
+    counts = models.JSONField(_("counts per entity"), default=dict, blank=True)
+    errors = models.JSONField(_("rejected records"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=SyncStatus.values), name="billing_syncrun_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.source} ({self.status})"
+
+    def total(self, key: str) -> int:
+        return sum(entity.get(key, 0) for entity in self.counts.values())

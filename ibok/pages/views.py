@@ -1,0 +1,76 @@
+"""Pages that combine apps: the dashboard and the staff health check."""
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from billing import selectors as billing_selectors
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    customers = list(billing_selectors.customers_with_balance(user=user))
+    context = {
+        "customers": customers,
+        "invoices_to_pay": list(billing_selectors.invoices_to_pay(user=user)),
+        "recent_payments": list(billing_selectors.recent_payments(user=user)),
+        "last_sync": billing_selectors.last_successful_sync(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "pages/dashboard.html", context)
+
+
+def _check(fn) -> dict:
+    try:
+        detail = fn()
+    except Exception as exc:  # noqa: BLE001 - the health page reports any failure
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "detail": detail}
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _cache() -> str:
+    cache.set("ibok:health", "ok", 10)
+    if cache.get("ibok:health") != "ok":
+        raise RuntimeError("cache did not return the value just stored")
+    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+
+
+def _broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "in-process (no REDIS_URL)"
+    from ibok.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "redis"
+
+
+@staff_member_required
+def health(request: HttpRequest) -> JsonResponse:
+    now = timezone.now()
+    last_sync = billing_selectors.last_successful_sync()
+    sync_ok = last_sync is not None and last_sync.finished_at >= now - settings.IBOK_SYNC_MAX_AGE
+    checks = {
+        "database": _check(_database),
+        "cache": _check(_cache),
+        "broker": _check(_broker),
+        "last_sync": {
+            "ok": sync_ok,
+            "detail": last_sync.finished_at.isoformat() if last_sync else "never",
+        },
+    }
+    healthy = all(check["ok"] for check in checks.values())
+    return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)

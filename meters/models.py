@@ -1,0 +1,90 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import DeliveryPoint
+from ibok.core.models import SyncedModel
+
+
+class MeterKind(models.TextChoices):
+    MAIN = "MAIN", _("Main meter")
+    SUB = "SUB", _("Submeter")
+
+
+class Medium(models.TextChoices):
+    COLD_WATER = "COLD_WATER", _("Cold water")
+    HOT_WATER = "HOT_WATER", _("Hot water")
+    HEAT = "HEAT", _("Heat")
+
+
+class Meter(SyncedModel):
+    """A licznik: water meter (wodomierz) or heat meter (ciepłomierz)."""
+
+    delivery_point = models.ForeignKey(
+        DeliveryPoint, verbose_name=_("delivery point"), on_delete=models.CASCADE, related_name="meters"
+    )
+    serial_number = models.CharField(_("serial number"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=4, choices=MeterKind)
+    medium = models.CharField(_("medium"), max_length=12, choices=Medium)
+    unit = models.CharField(_("unit"), max_length=8)
+    installed_date = models.DateField(_("installed"))
+    removed_date = models.DateField(_("removed"), null=True, blank=True)
+    legalization_valid_until = models.DateField(_("legalization valid until"))
+
+    class Meta:
+        verbose_name = _("meter")
+        verbose_name_plural = _("meters")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MeterKind.values), name="meters_meter_kind_valid"),
+            models.CheckConstraint(condition=Q(medium__in=Medium.values), name="meters_meter_medium_valid"),
+            models.CheckConstraint(
+                condition=Q(removed_date__isnull=True) | Q(removed_date__gte=models.F("installed_date")),
+                name="meters_meter_removed_after_installed",
+            ),
+        ]
+        indexes = [models.Index(fields=["serial_number"], name="meters_meter_serial_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} ({self.get_kind_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_date is None
+
+
+class ReadingSource(models.TextChoices):
+    COLLECTOR = "COLLECTOR", _("Collector")
+    SELF = "SELF", _("Self-reading")
+    REMOTE = "REMOTE", _("Remote")
+    ESTIMATE = "ESTIMATE", _("Estimate")
+
+
+class ReadingStatus(models.TextChoices):
+    CONFIRMED = "CONFIRMED", _("Confirmed")
+    PENDING = "PENDING", _("Pending")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class Reading(models.Model):
+    """An odczyt. From the billing system (external_id set) or a customer's pending self-reading."""
+
+    external_id = models.CharField(_("billing system id"), max_length=64, unique=True, null=True, blank=True)
+    source_updated_at = models.DateTimeField(_("changed in billing system at"), null=True, blank=True)
+    meter = models.ForeignKey(Meter, verbose_name=_("meter"), on_delete=models.CASCADE, related_name="readings")
+    read_date = models.DateField(_("reading date"))
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
+    source = models.CharField(_("source"), max_length=12, choices=ReadingSource)
+    status = models.CharField(_("status"), max_length=12, choices=ReadingStatus, default=ReadingStatus.CONFIRMED)
+
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="meters_reading_value_non_negative"),
+            models.CheckConstraint(condition=Q(source__in=ReadingSource.values), name="meters_reading_source_valid"),
+            models.CheckConstraint(condition=Q(status__in=ReadingStatus.values), name="meters_reading_status_valid"),
+        ]
+        indexes = [models.Index(fields=["meter", "read_date"], name="meters_reading_meter_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.read_date} {self.value}"
