@@ -47,7 +47,7 @@ class Invoice(SyncedModel):
     outstanding = models.DecimalField(_("left to pay"), max_digits=12, decimal_places=2)
     ksef_number = models.CharField(_("KSeF number"), max_length=64, blank=True)
     ksef_hash = models.CharField(_("KSeF XML hash (SHA-256, base64url)"), max_length=64, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True, db_default="")
 
     class Meta:
         verbose_name = _("invoice")

@@ -74,7 +74,7 @@ class Reading(models.Model):
     read_date = models.DateField(_("reading date"))
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
     source = models.CharField(_("source"), max_length=12, choices=ReadingSource)
-    status = models.CharField(_("status"), max_length=12, choices=ReadingStatus, default=ReadingStatus.CONFIRMED)
+    status = models.CharField(_("status"), max_length=12, choices=ReadingStatus, db_default=ReadingStatus.CONFIRMED)
 
     class Meta:
         verbose_name = _("reading")

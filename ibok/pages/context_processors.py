@@ -15,4 +15,8 @@ NAVIGATION = [
 
 
 def portal(request: HttpRequest) -> dict:
-    return {"utility_name": settings.IBOK_UTILITY_NAME, "navigation": NAVIGATION}
+    return {
+        "utility_name": settings.IBOK_UTILITY_NAME,
+        "utility_address": settings.IBOK_UTILITY_ADDRESS,
+        "navigation": NAVIGATION,
+    }

@@ -8,6 +8,7 @@ app_name = "pages"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("documents/", area_not_ready, {"title": _("Documents")}, name="documents"),
     path("health/", views.health, name="health"),
 ]

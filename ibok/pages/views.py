@@ -1,4 +1,6 @@
-"""Pages that combine apps: the dashboard and the staff health check."""
+"""Pages that combine apps: the dashboard, the accessibility statement and the staff health check."""
+
+from datetime import date
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -10,20 +12,37 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from billing import selectors as billing_selectors
+from ibok.pages import selectors
+
+# The accessibility statement's dates: update them with every audit and every significant change.
+ACCESSIBILITY_STATEMENT_PUBLISHED = date(2026, 11, 21)
+ACCESSIBILITY_STATEMENT_UPDATED = date(2026, 11, 21)
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    customers = list(billing_selectors.customers_with_balance(user=user))
+    today = timezone.localdate()
+    board = selectors.dashboard_for(user=request.user, today=today)
     context = {
-        "customers": customers,
-        "invoices_to_pay": list(billing_selectors.invoices_to_pay(user=user)),
-        "recent_payments": list(billing_selectors.recent_payments(user=user)),
-        "last_sync": billing_selectors.last_successful_sync(),
-        "today": timezone.localdate(),
+        "customers": board.customers,
+        "invoices_to_pay": board.invoices_to_pay,
+        "recent_payments": board.recent_payments,
+        "last_sync": board.last_sync,
+        "has_many_customers": board.has_many_customers,
+        "today": today,
     }
     return render(request, "pages/dashboard.html", context)
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The deklaracja dostępności: public, linked from every page's footer."""
+    context = {
+        "published": ACCESSIBILITY_STATEMENT_PUBLISHED,
+        "updated": ACCESSIBILITY_STATEMENT_UPDATED,
+        "contact_email": getattr(settings, "IBOK_UTILITY_EMAIL", ""),
+        "contact_phone": getattr(settings, "IBOK_UTILITY_PHONE", ""),
+    }
+    return render(request, "pages/accessibility.html", context)
 
 
 def _check(fn) -> dict:

@@ -1,0 +1,799 @@
+"""Loads a billing batch (docs/billing-sync.md, contract version 1) with bulk upserts.
+
+Each batch of rows is one transaction: parsed and validated in Python, references resolved with one query
+per parent entity, then written with one upsert that touches only rows whose `changed_at` is newer. That
+makes a load idempotent, lets a killed load be repeated safely, and leaves unchanged rows alone. A record
+that breaks the contract is rejected with its file and line; the good records around it are loaded.
+"""
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, models, transaction
+from stdnum import iban
+from stdnum.pl import nip, pesel
+
+from accounts.models import Contract, ContractKind, Customer, CustomerKind, DeliveryPoint, Service
+from billing.models import (
+    CustomerBalance,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    PaymentChannel,
+)
+from meters.models import Medium, Meter, MeterKind, Reading, ReadingSource
+
+logger = logging.getLogger(__name__)
+
+CONTRACT_VERSION = 1
+BATCH_SIZE = 5000
+MAX_REPORTED_ERRORS = 1000
+
+
+class BatchRefused(Exception):
+    """The batch as a whole cannot be loaded (no manifest, another contract version)."""
+
+
+class RecordError(ValueError):
+    """One record breaks the contract."""
+
+
+# --- value parsers: each takes the JSON value and returns the Python value or raises RecordError ----------
+
+
+def text(max_length: int, *, blank: bool = False) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value is None and blank:
+            return ""
+        if not isinstance(value, str):
+            raise RecordError("must be a string")
+        value = value.strip()
+        if not value and not blank:
+            raise RecordError("must not be empty")
+        if len(value) > max_length:
+            raise RecordError(f"longer than {max_length} characters")
+        return value
+
+    return parse
+
+
+def choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in choices.values:
+            raise RecordError(f"must be one of {', '.join(choices.values)}")
+        return value
+
+    return parse
+
+
+def a_date(value: Any) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise RecordError("must be a date YYYY-MM-DD") from None
+
+
+def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse_optional(value: Any) -> Any:
+        return None if value is None or value == "" else parse(value)
+
+    return parse_optional
+
+
+def a_datetime(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise RecordError("must be an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise RecordError("must carry a UTC offset")
+    return moment
+
+
+def decimal(places: int, *, minimum: Decimal | None = None, positive: bool = False) -> Callable[[Any], Decimal]:
+    pattern = re.compile(rf"^-?\d{{1,10}}(\.\d{{1,{places}}})?$")
+
+    def parse(value: Any) -> Decimal:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise RecordError(f"must be a decimal string with at most {places} decimals")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise RecordError("is not a number") from None
+        if positive and number <= 0:
+            raise RecordError("must be greater than zero")
+        if minimum is not None and number < minimum:
+            raise RecordError(f"must not be below {minimum}")
+        return number
+
+    return parse
+
+
+money = decimal(2)
+
+
+def checked(validate: Callable[[str], Any], what: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        if not isinstance(value, str):
+            raise RecordError("must be a string")
+        try:
+            validate(value)
+        except Exception:  # noqa: BLE001 - stdnum raises several ValidationError kinds
+            raise RecordError(f"is not a valid {what}") from None
+        return re.sub(r"\D", "", value)
+
+    return parse
+
+
+def _nrb(value: str) -> None:
+    digits = re.sub(r"\s", "", value)
+    if not re.fullmatch(r"\d{26}", digits):
+        raise ValueError("NRB has 26 digits")
+    iban.validate("PL" + digits)
+
+
+def postal_code(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{2}-\d{3}", value):
+        raise RecordError("must look like 00-000")
+    return value
+
+
+# --- what each entity file holds ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # key in the JSON record; "address.city" reads a nested object
+    attname: str
+    parse: Callable[[Any], Any]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Ref:
+    key: str  # e.g. "customer_id": the billing system id of the parent
+    attname: str  # the foreign key column it fills
+    model: type[models.Model]
+    required: bool = True
+
+
+ADDRESS = [
+    Column("address.street", "street", text(128)),
+    Column("address.building", "building", text(16)),
+    Column("address.apartment", "apartment", text(16, blank=True), required=False),
+    Column("address.postal_code", "postal_code", postal_code),
+    Column("address.city", "city", text(64)),
+]
+
+
+@dataclass
+class Row:
+    line: int
+    external_id: str
+    changed_at: datetime
+    values: dict[str, Any]
+    record: dict[str, Any]
+    refs: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    model: type[models.Model]
+    columns: list[Column]
+    refs: list[Ref] = field(default_factory=list)
+    check: Callable[[Row], None] | None = None
+    after_write: Callable[["Loader", list[Row], dict[str, int]], None] | None = None
+
+
+def _check_contract(row: Row) -> None:
+    until = row.values["valid_until"]
+    if until is not None and until < row.values["valid_from"]:
+        raise RecordError("valid_until is before valid_from")
+
+
+def _check_meter(row: Row) -> None:
+    removed = row.values["removed_date"]
+    if removed is not None and removed < row.values["installed_date"]:
+        raise RecordError("removed_date is before installed_date")
+
+
+LINE_PARSERS = {
+    "position": None,
+    "description": text(200),
+    "quantity": decimal(3),
+    "unit": text(16),
+    "unit_price_net": decimal(4),
+    "net": money,
+    "vat_rate": None,
+    "vat": money,
+    "gross": money,
+}
+VAT_RATES = {"23", "8", "5", "0", "zw"}
+
+
+def _parse_lines(raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        raise RecordError("lines: must be a list")
+    lines = []
+    for index, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise RecordError(f"lines[{index}]: must be an object")
+        line: dict[str, Any] = {}
+        for key, parse in LINE_PARSERS.items():
+            value = item.get(key)
+            if key == "position":
+                if not isinstance(value, int) or value < 1:
+                    raise RecordError(f"lines[{index}].position: must be a positive integer")
+                line[key] = value
+            elif key == "vat_rate":
+                if value not in VAT_RATES:
+                    raise RecordError(f"lines[{index}].vat_rate: must be one of {', '.join(sorted(VAT_RATES))}")
+                line[key] = value
+            else:
+                try:
+                    line[key] = parse(value)
+                except RecordError as exc:
+                    raise RecordError(f"lines[{index}].{key}: {exc}") from None
+        if line["gross"] != line["net"] + line["vat"]:
+            raise RecordError(f"lines[{index}]: gross is not net + vat")
+        lines.append(line)
+    if len({line["position"] for line in lines}) != len(lines):
+        raise RecordError("lines: positions repeat")
+    return lines
+
+
+def _check_invoice(row: Row) -> None:
+    v = row.values
+    if v["gross"] != v["net"] + v["vat"]:
+        raise RecordError("gross is not net + vat")
+    if v["kind"] != InvoiceKind.CORRECTION and v["gross"] < 0:
+        raise RecordError("gross is negative on a document that is not a correction")
+    if v["kind"] == InvoiceKind.CORRECTION and not row.refs.get("corrected_invoice_id"):
+        raise RecordError("a correction needs corrected_invoice_id")
+    if (v["period_start"] is None) != (v["period_end"] is None):
+        raise RecordError("period_start and period_end come together")
+    if v["period_start"] is not None and v["period_end"] <= v["period_start"]:
+        raise RecordError("period_end is not after period_start")
+    lines = _parse_lines(row.record.get("lines"))
+    if lines:
+        for key in ("net", "vat", "gross"):
+            if sum(line[key] for line in lines) != v[key]:
+                raise RecordError(f"lines do not add up to the document's {key}")
+    row.record["_lines"] = lines
+    pdf = row.record.get("pdf")
+    if pdf is not None and (not isinstance(pdf, str) or ".." in Path(pdf).parts or Path(pdf).is_absolute()):
+        raise RecordError("pdf: must be a relative path inside the batch")
+
+
+def _check_payment(row: Row) -> None:
+    raw = row.record.get("allocations", [])
+    if not isinstance(raw, list):
+        raise RecordError("allocations: must be a list")
+    allocations = []
+    for index, item in enumerate(raw, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("invoice_id"), str):
+            raise RecordError(f"allocations[{index}]: needs invoice_id")
+        try:
+            amount = decimal(2, positive=True)(item.get("amount"))
+        except RecordError as exc:
+            raise RecordError(f"allocations[{index}].amount: {exc}") from None
+        allocations.append((item["invoice_id"], amount))
+    if len({invoice_id for invoice_id, _ in allocations}) != len(allocations):
+        raise RecordError("allocations: an invoice appears twice")
+    if sum(amount for _, amount in allocations) > row.values["amount"]:
+        raise RecordError("allocations add up to more than the payment")
+    row.record["_allocations"] = allocations
+
+
+def _write_invoice_lines(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
+    invoice_ids = [written[row.external_id] for row in rows if row.external_id in written]
+    if not invoice_ids:
+        return
+    InvoiceLine.objects.filter(invoice_id__in=invoice_ids).delete()
+    columns = ["invoice_id", *LINE_PARSERS]
+    loader.insert_rows(
+        InvoiceLine,
+        columns,
+        (
+            (written[row.external_id], *(line[key] for key in LINE_PARSERS))
+            for row in rows
+            if row.external_id in written
+            for line in row.record["_lines"]
+        ),
+    )
+    for row in rows:
+        pdf = row.record.get("pdf")
+        if pdf and row.external_id in written:
+            loader.attach_pdf(written[row.external_id], row.values["number"], pdf)
+
+
+def _write_allocations(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
+    payment_ids = [written[row.external_id] for row in rows if row.external_id in written]
+    if not payment_ids:
+        return
+    PaymentAllocation.objects.filter(payment_id__in=payment_ids).delete()
+    invoice_ids = loader.resolve(Invoice, {i for row in rows for i, _ in row.record["_allocations"]})
+    loader.insert_rows(
+        PaymentAllocation,
+        ["payment_id", "invoice_id", "amount"],
+        (
+            (written[row.external_id], invoice_ids[invoice_id], amount)
+            for row in rows
+            if row.external_id in written
+            for invoice_id, amount in row.record["_allocations"]
+        ),
+    )
+
+
+def _check_allocation_refs(loader: "Loader", rows: list[Row]) -> list[tuple[Row, str]]:
+    known = loader.resolve(Invoice, {i for row in rows for i, _ in row.record.get("_allocations", [])})
+    failed = []
+    for row in rows:
+        missing = [i for i, _ in row.record["_allocations"] if i not in known]
+        if missing:
+            failed.append((row, f"allocations: unknown invoice_id {missing[0]}"))
+    return failed
+
+
+ENTITIES: list[Entity] = [
+    Entity(
+        "customers",
+        Customer,
+        [
+            Column("number", "number", text(32)),
+            Column("kind", "kind", choice(CustomerKind)),
+            Column("name", "name", text(200)),
+            Column("nip", "nip", checked(nip.validate, "NIP"), required=False),
+            Column("pesel", "pesel", checked(pesel.validate, "PESEL"), required=False),
+            Column("email", "email", text(254, blank=True), required=False),
+            Column("phone", "phone", text(32, blank=True), required=False),
+            Column("bank_account", "bank_account", checked(_nrb, "bank account number (NRB)"), required=False),
+            *ADDRESS,
+        ],
+    ),
+    Entity(
+        "contracts",
+        Contract,
+        [
+            Column("number", "number", text(32)),
+            Column("kind", "kind", choice(ContractKind)),
+            Column("signed_date", "signed_date", a_date),
+            Column("valid_from", "valid_from", a_date),
+            Column("valid_until", "valid_until", optional(a_date), required=False),
+        ],
+        refs=[Ref("customer_id", "customer_id", Customer)],
+        check=_check_contract,
+    ),
+    Entity(
+        "delivery_points",
+        DeliveryPoint,
+        [
+            Column("code", "code", text(32)),
+            Column("service", "service", choice(Service)),
+            Column("tariff_group", "tariff_group", text(32)),
+            *ADDRESS,
+        ],
+        refs=[Ref("customer_id", "customer_id", Customer), Ref("contract_id", "contract_id", Contract)],
+    ),
+    Entity(
+        "meters",
+        Meter,
+        [
+            Column("serial_number", "serial_number", text(32)),
+            Column("kind", "kind", choice(MeterKind)),
+            Column("medium", "medium", choice(Medium)),
+            Column("unit", "unit", text(8)),
+            Column("installed_date", "installed_date", a_date),
+            Column("removed_date", "removed_date", optional(a_date), required=False),
+            Column("legalization_valid_until", "legalization_valid_until", a_date),
+        ],
+        refs=[Ref("delivery_point_id", "delivery_point_id", DeliveryPoint)],
+        check=_check_meter,
+    ),
+    Entity(
+        "readings",
+        Reading,
+        [
+            Column("read_date", "read_date", a_date),
+            Column("value", "value", decimal(3, minimum=Decimal(0))),
+            Column("source", "source", choice(ReadingSource)),
+        ],
+        refs=[Ref("meter_id", "meter_id", Meter)],
+    ),
+    Entity(
+        "invoices",
+        Invoice,
+        [
+            Column("number", "number", text(40)),
+            Column("kind", "kind", choice(InvoiceKind)),
+            Column("issue_date", "issue_date", a_date),
+            Column("due_date", "due_date", a_date),
+            Column("period_start", "period_start", optional(a_date), required=False),
+            Column("period_end", "period_end", optional(a_date), required=False),
+            Column("net", "net", money),
+            Column("vat", "vat", money),
+            Column("gross", "gross", money),
+            Column("outstanding", "outstanding", decimal(2, minimum=Decimal(0))),
+            Column("ksef_number", "ksef_number", text(64, blank=True), required=False),
+            Column("ksef_hash", "ksef_hash", text(64, blank=True), required=False),
+        ],
+        refs=[
+            Ref("customer_id", "customer_id", Customer),
+            Ref("delivery_point_id", "delivery_point_id", DeliveryPoint, required=False),
+            Ref("corrected_invoice_id", "corrected_invoice_id", Invoice, required=False),
+        ],
+        check=_check_invoice,
+        after_write=_write_invoice_lines,
+    ),
+    Entity(
+        "payments",
+        Payment,
+        [
+            Column("paid_date", "paid_date", a_date),
+            Column("amount", "amount", decimal(2, positive=True)),
+            Column("channel", "channel", choice(PaymentChannel)),
+            Column("title", "title", text(200, blank=True), required=False),
+        ],
+        refs=[Ref("customer_id", "customer_id", Customer)],
+        check=_check_payment,
+        after_write=_write_allocations,
+    ),
+    Entity(
+        "balances",
+        CustomerBalance,
+        [
+            Column("balance", "balance", money),
+            Column("overdue", "overdue", decimal(2, minimum=Decimal(0))),
+            Column("as_of", "as_of", a_datetime),
+        ],
+        refs=[Ref("id", "customer_id", Customer)],
+    ),
+]
+ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class LoadResult:
+    cursor: str
+    full: bool
+    counts: dict[str, Counts]
+    errors: list[dict[str, Any]]
+    created_invoice_ids: list[int]
+
+    @property
+    def rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BatchRefused(f"{path} is missing") from None
+    except json.JSONDecodeError as exc:
+        raise BatchRefused(f"{path} is not valid JSON: {exc}") from None
+    if manifest.get("contract_version") != CONTRACT_VERSION:
+        raise BatchRefused(
+            f"contract version {manifest.get('contract_version')!r} is not supported (expected {CONTRACT_VERSION})"
+        )
+    return manifest
+
+
+class Loader:
+    """Loads one batch folder. Not thread-safe; one per run."""
+
+    def __init__(self, folder: Path, *, batch_size: int = BATCH_SIZE):
+        self.folder = Path(folder)
+        self.batch_size = batch_size
+        self.counts: dict[str, Counts] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.created_invoice_ids: list[int] = []
+        self.deletions: dict[str, list[tuple[int, str, datetime]]] = {}
+        self.postgres = connection.vendor == "postgresql"
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def load(self) -> LoadResult:
+        manifest = read_manifest(self.folder)
+        for entity in ENTITIES:
+            path = self.folder / f"{entity.name}.jsonl"
+            self.counts[entity.name] = Counts()
+            if path.exists():
+                self.load_file(entity, path)
+        for entity in reversed(ENTITIES):
+            self.apply_deletions(entity)
+        return LoadResult(
+            cursor=str(manifest.get("cursor", "")),
+            full=bool(manifest.get("full", False)),
+            counts=self.counts,
+            errors=self.errors,
+            created_invoice_ids=self.created_invoice_ids,
+        )
+
+    def reject(self, entity: Entity, line: int, message: str, record_id: str | None = None) -> None:
+        self.counts[entity.name].rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"file": f"{entity.name}.jsonl", "line": line, "id": record_id, "error": message})
+        logger.warning("rejected %s.jsonl line %s (%s): %s", entity.name, line, record_id, message)
+
+    def load_file(self, entity: Entity, path: Path) -> None:
+        for chunk in self._chunks(entity, path):
+            rows = self._dedupe(chunk)
+            rows = self._resolve_refs(entity, rows)
+            if entity.name == "payments":
+                for row, message in _check_allocation_refs(self, rows):
+                    self.reject(entity, row.line, message, row.external_id)
+                    rows.remove(row)
+            self._write(entity, rows)
+
+    def _chunks(self, entity: Entity, path: Path) -> Iterator[list[Row]]:
+        chunk: list[Row] = []
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                self.counts[entity.name].read += 1
+                row = self._parse(entity, number, line)
+                if row is not None:
+                    chunk.append(row)
+                if len(chunk) >= self.batch_size:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
+
+    def _parse(self, entity: Entity, number: int, line: str) -> Row | None:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            self.reject(entity, number, f"not valid JSON: {exc.msg}")
+            return None
+        if not isinstance(record, dict):
+            self.reject(entity, number, "not a JSON object")
+            return None
+        record_id = record.get("id")
+        try:
+            external_id = text(64)(record_id)
+            changed_at = a_datetime(record.get("changed_at"))
+        except RecordError as exc:
+            self.reject(entity, number, f"id/changed_at: {exc}", record_id if isinstance(record_id, str) else None)
+            return None
+        if record.get("deleted") is True:
+            self.deletions.setdefault(entity.name, []).append((number, external_id, changed_at))
+            return None
+        values: dict[str, Any] = {}
+        try:
+            for column in entity.columns:
+                raw = _lookup(record, column.key)
+                if raw is _MISSING:
+                    if column.required:
+                        raise RecordError(f"{column.key}: is required")
+                    raw = None
+                try:
+                    values[column.attname] = column.parse(raw)
+                except RecordError as exc:
+                    raise RecordError(f"{column.key}: {exc}") from None
+            refs = {}
+            for ref in entity.refs:
+                raw = record.get(ref.key)
+                if raw in (None, ""):
+                    if ref.required:
+                        raise RecordError(f"{ref.key}: is required")
+                    refs[ref.key] = None
+                elif not isinstance(raw, str):
+                    raise RecordError(f"{ref.key}: must be a string id")
+                else:
+                    refs[ref.key] = raw
+            row = Row(number, external_id, changed_at, values, record, refs)
+            if entity.check:
+                entity.check(row)
+        except RecordError as exc:
+            self.reject(entity, number, str(exc), external_id)
+            return None
+        return row
+
+    @staticmethod
+    def _dedupe(rows: list[Row]) -> list[Row]:
+        """The same id twice in one chunk: the later change wins (an upsert may touch a row once)."""
+        latest: dict[str, Row] = {}
+        for row in rows:
+            current = latest.get(row.external_id)
+            if current is None or row.changed_at >= current.changed_at:
+                latest[row.external_id] = row
+        return list(latest.values())
+
+    def resolve(self, model: type[models.Model], external_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(set(external_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 10_000):
+            part = ids[start : start + 10_000]
+            found.update(model.objects.filter(external_id__in=part).values_list("external_id", "pk"))
+        return found
+
+    def _resolve_refs(self, entity: Entity, rows: list[Row]) -> list[Row]:
+        own_ids = {row.external_id for row in rows}
+        good = []
+        for ref in entity.refs:
+            targets = self.resolve(ref.model, {row.refs[ref.key] for row in rows if row.refs.get(ref.key)})
+            for row in rows:
+                wanted = row.refs.get(ref.key)
+                if wanted is None:
+                    row.values[ref.attname] = None
+                elif wanted in targets:
+                    row.values[ref.attname] = targets[wanted]
+                elif ref.model is entity.model and wanted in own_ids:
+                    row.values[ref.attname] = _DEFERRED
+                else:
+                    row.values[ref.attname] = _MISSING
+        for row in rows:
+            missing = [ref.key for ref in entity.refs if row.values.get(ref.attname) is _MISSING]
+            if missing:
+                self.reject(entity, row.line, f"{missing[0]}: unknown id {row.refs[missing[0]]}", row.external_id)
+            else:
+                good.append(row)
+        return good
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def _write(self, entity: Entity, rows: list[Row]) -> None:
+        # A row pointing at another row of the same chunk (a correction of an invoice above it) waits for it.
+        first = [row for row in rows if _DEFERRED not in row.values.values()]
+        later = [row for row in rows if _DEFERRED in row.values.values()]
+        for part in (first, later):
+            if not part:
+                continue
+            if part is later:
+                part = self._resolve_refs(entity, part)
+            try:
+                with transaction.atomic():
+                    self._write_rows(entity, part)
+            except IntegrityError:
+                # One bad row spoils the bulk statement: write one by one to find and reject it.
+                for row in part:
+                    try:
+                        with transaction.atomic():
+                            self._write_rows(entity, [row])
+                    except IntegrityError as exc:
+                        self.reject(entity, row.line, f"refused by the database: {_first_line(exc)}", row.external_id)
+
+    def _write_rows(self, entity: Entity, rows: list[Row]) -> None:
+        model = entity.model
+        existing = set(self.resolve(model, (row.external_id for row in rows)))
+        attnames = ["external_id", "source_updated_at", *(c.attname for c in entity.columns)]
+        attnames += [ref.attname for ref in entity.refs]
+        values = [(row.external_id, row.changed_at, *(row.values[a] for a in attnames[2:])) for row in rows]
+        written = self.upsert(model, attnames, values)
+        if entity.after_write:
+            entity.after_write(self, rows, written)
+        # Counted only once everything of the chunk is written: a rolled-back chunk counts nothing.
+        counts = self.counts[entity.name]
+        created = [ext for ext in written if ext not in existing]
+        counts.created += len(created)
+        counts.updated += len(written) - len(created)
+        counts.unchanged += len(rows) - len(written)
+        if model is Invoice:
+            self.created_invoice_ids.extend(written[ext] for ext in created)
+
+    def upsert(self, model: type[models.Model], attnames: list[str], rows: list[tuple]) -> dict[str, int]:
+        """Insert or update by external_id when the incoming change is newer; returns {external_id: pk} written."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        quoted = [connection.ops.quote_name(a) for a in attnames]
+        updates = ", ".join(f"{q} = excluded.{q}" for q in quoted if q != '"external_id"')
+        conflict = (
+            f"ON CONFLICT (external_id) DO UPDATE SET {updates} "
+            f"WHERE {table}.source_updated_at < excluded.source_updated_at RETURNING external_id, id"
+        )
+        written: dict[str, int] = {}
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS _ibok_import_{model._meta.model_name} "
+                    f"ON COMMIT DELETE ROWS AS SELECT {', '.join(quoted)} FROM {table} WITH NO DATA"
+                )
+                staging = f"_ibok_import_{model._meta.model_name}"
+                with cursor.cursor.copy(f"COPY {staging} ({', '.join(quoted)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(quoted)}) SELECT {', '.join(quoted)} FROM {staging} {conflict}"
+                )
+                written.update(cursor.fetchall())
+                cursor.execute(f"TRUNCATE {staging}")
+            else:
+                fields = [model._meta.get_field(a) for a in attnames]
+                per_statement = max(1, 30_000 // len(attnames))
+                placeholders = "(" + ", ".join(["%s"] * len(attnames)) + ")"
+                for start in range(0, len(rows), per_statement):
+                    part = rows[start : start + per_statement]
+                    params = [f.get_db_prep_save(v, connection) for row in part for f, v in zip(fields, row, strict=True)]
+                    cursor.execute(
+                        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([placeholders] * len(part))} "
+                        f"{conflict}",
+                        params,
+                    )
+                    written.update(cursor.fetchall())
+        return written
+
+    def insert_rows(self, model: type[models.Model], attnames: list[str], rows: Iterable[tuple]) -> None:
+        """Plain bulk insert of child rows (invoice lines, allocations)."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        quoted = ", ".join(connection.ops.quote_name(a) for a in attnames)
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                fields = [model._meta.get_field(a) for a in attnames]
+                prepared = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in rows]
+                if prepared:
+                    cursor.executemany(
+                        f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(attnames))})", prepared
+                    )
+
+    def attach_pdf(self, invoice_id: int, number: str, relative: str) -> None:
+        source = self.folder / relative
+        if not source.is_file():
+            logger.warning("invoice %s: PDF %s is missing in the batch", number, relative)
+            return
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", number)
+        with source.open("rb") as handle:
+            name = default_storage.save(f"invoices/billing/{safe}.pdf", File(handle))
+        Invoice.objects.filter(pk=invoice_id).update(pdf=name)
+
+    def apply_deletions(self, entity: Entity) -> None:
+        wanted = self.deletions.get(entity.name, [])
+        for start in range(0, len(wanted), self.batch_size):
+            part = wanted[start : start + self.batch_size]
+            stored = dict(
+                entity.model.objects.filter(external_id__in=[ext for _, ext, _ in part]).values_list(
+                    "external_id", "source_updated_at"
+                )
+            )
+            doomed = [ext for _, ext, changed in part if ext in stored and stored[ext] <= changed]
+            if doomed:
+                with transaction.atomic():
+                    entity.model.objects.filter(external_id__in=doomed).delete()
+            self.counts[entity.name].deleted += len(doomed)
+
+
+_MISSING = object()
+_DEFERRED = object()
+
+
+def _lookup(record: dict[str, Any], key: str) -> Any:
+    value: Any = record
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

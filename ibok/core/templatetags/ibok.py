@@ -1,0 +1,52 @@
+"""Template helpers shared by every page: money in the reader's language and form widgets without placeholders."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from ibok.core.money import round_money
+
+register = template.Library()
+
+NBSP = "\u00a0"
+
+# (thousands separator, decimal separator, pattern) per language; the pattern gets the formatted number.
+_MONEY_FORMATS = {
+    "pl": (NBSP, ",", "{number}" + NBSP + "zł"),
+    "uk": (NBSP, ",", "{number}" + NBSP + "зл"),
+    "en": (",", ".", "PLN" + NBSP + "{number}"),
+}
+
+
+def format_money(value: Decimal | int | str, language: str | None = None) -> str:
+    """1234.5 -> '1 234,50 zł' (Polish, Ukrainian with 'зл') or 'PLN 1,234.50' (English); spaces are non-breaking."""
+    amount = round_money(value)
+    code = (language or get_language() or "pl").split("-")[0].lower()
+    thousands, decimal_point, pattern = _MONEY_FORMATS.get(code, _MONEY_FORMATS["pl"])
+    whole, cents = f"{abs(amount):,.2f}".split(".")
+    number = f"{whole.replace(',', thousands)}{decimal_point}{cents}"
+    sign = "-" if amount < 0 else ""
+    return sign + pattern.format(number=number)
+
+
+@register.filter
+def money(value) -> str:
+    """{{ invoice.gross|money }}: an amount in PLN formatted for the active language; empty for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        return format_money(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+@register.simple_tag
+def field_widget(field: BoundField, **attrs) -> SafeString:
+    """A form field's widget without its placeholder: our forms always show a visible label instead.
+
+    Extra keyword arguments become attributes (`{% field_widget field autocomplete="username" %}`).
+    """
+    return field.as_widget(attrs={"placeholder": False, **attrs})
