@@ -1,0 +1,49 @@
+"""Production settings: secure by default, and no working secret without DEBUG."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "PATH": os.environ["PATH"],
+    "DJANGO_SETTINGS_MODULE": "ibok.settings",
+    "DJANGO_SECRET_KEY": "Zq8#mL2!vR9@xT4$wN7%kP1^hB6&jD3*cF5(gH0)sA-yE_uI+oK=lM",
+    "DJANGO_ALLOWED_HOSTS": "ibok.example.pl",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "RECAPTCHA_PUBLIC_KEY": "production-public-key",
+    "RECAPTCHA_PRIVATE_KEY": "production-private-key",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_settings_pass_the_deploy_check_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_debug_a_missing_secret_key_stops_the_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_responses_carry_a_content_security_policy_without_inline_script(client):
+    response = client.get("/account/login/")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
