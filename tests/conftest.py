@@ -1,0 +1,22 @@
+"""Fixtures shared by every test package. Factories live in tests/factories.py."""
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from tests import factories
+
+
+@pytest.fixture
+def customer(db):
+    """A household customer of the water utility, with a contract and one delivery point."""
+    point = factories.DeliveryPointFactory()
+    return point.customer
+
+
+@pytest.fixture
+def customer_user(db, customer):
+    """The customer's own login: username = customer number, a verified e-mail, owner access."""
+    user = factories.UserFactory(username=customer.number, email=customer.email)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    factories.CustomerAccessFactory(user=user, customer=customer)
+    return user

@@ -1,0 +1,54 @@
+"""The health page: staff only, JSON with one entry per dependency."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitor_is_sent_to_the_admin_login(client):
+    response = client.get(reverse("pages:health"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_customer_is_not_let_in(client, customer_user):
+    client.force_login(customer_user)
+
+    response = client.get(reverse("pages:health"))
+
+    assert response.status_code in {302, 403}
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_staff_gets_every_check_as_json(client):
+    staff = factories.UserFactory(username="bok.kowalska", is_staff=True)
+    factories.SyncRunFactory()
+    client.force_login(staff)
+
+    response = client.get(reverse("pages:health"))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert set(body["checks"]) == {"database", "cache", "broker", "last_sync"}
+    assert body["ok"] is True
+    assert all(check["ok"] for check in body["checks"].values())
+    assert body["checks"]["database"]["detail"] == "postgresql"
+
+
+def test_staff_sees_an_alarm_when_no_sync_has_ever_succeeded(client):
+    staff = factories.UserFactory(username="bok.nowak", is_staff=True)
+    factories.SyncRunFactory(status="FAILED")
+    client.force_login(staff)
+
+    response = client.get(reverse("pages:health"))
+
+    body = response.json()
+    assert response.status_code == 503
+    assert body["ok"] is False
+    assert body["checks"]["last_sync"] == {"ok": False, "detail": "never"}
