@@ -147,6 +147,7 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False  # sessions end when idle and when the browser closes
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # the session ends after SESSION_COOKIE_AGE of idleness
@@ -234,6 +235,8 @@ LOGGING = {
 IBOK_UTILITY_NAME = os.environ.get("IBOK_UTILITY_NAME", "Miejskie Przedsiębiorstwo Wodociągów i Ciepłownictwa")
 IBOK_UTILITY_NIP = os.environ.get("IBOK_UTILITY_NIP", "7952345678")
 IBOK_UTILITY_ADDRESS = os.environ.get("IBOK_UTILITY_ADDRESS", "ul. Wodna 1, 00-950 Warszawa")
+IBOK_UTILITY_EMAIL = os.environ.get("IBOK_UTILITY_EMAIL", "bok@example.pl")
+IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
 IBOK_BILLING_DROP_DIR = Path(os.environ.get("IBOK_BILLING_DROP_DIR", VAR_DIR / "billing-drop"))
 # A sync older than this raises the alarm on the health page.
 IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
