@@ -90,7 +90,9 @@ class ContractKind(models.TextChoices):
 
 
 class Contract(SyncedModel):
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contracts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contracts"
+    )
     number = models.CharField(_("contract number"), max_length=32, unique=True)
     kind = models.CharField(_("contract type"), max_length=16, choices=ContractKind)
     signed_date = models.DateField(_("contract date"))
@@ -133,7 +135,9 @@ class DeliveryPoint(SyncedModel, Address):
         verbose_name = _("delivery point")
         verbose_name_plural = _("delivery points")
         constraints = [
-            models.CheckConstraint(condition=Q(service__in=Service.values), name="accounts_deliverypoint_service_valid"),
+            models.CheckConstraint(
+                condition=Q(service__in=Service.values), name="accounts_deliverypoint_service_valid"
+            ),
         ]
         indexes = [models.Index(fields=["city", "street"], name="accounts_dp_street_idx")]
 
@@ -150,7 +154,9 @@ class CustomerAccess(models.Model):
     """A user's right to act for a customer: as the customer, or as a manager of all or some points."""
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="customer_accesses")
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="accesses")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="accesses"
+    )
     role = models.CharField(_("role"), max_length=8, choices=AccessRole, default=AccessRole.OWNER)
     all_points = models.BooleanField(_("all delivery points"), default=True)
     points = models.ManyToManyField(DeliveryPoint, verbose_name=_("granted delivery points"), blank=True)
@@ -163,7 +169,8 @@ class CustomerAccess(models.Model):
             models.UniqueConstraint(fields=["user", "customer"], name="accounts_customeraccess_once_per_user"),
             models.CheckConstraint(condition=Q(role__in=AccessRole.values), name="accounts_customeraccess_role_valid"),
             models.CheckConstraint(
-                condition=Q(role=AccessRole.MANAGER) | Q(all_points=True), name="accounts_customeraccess_owner_all_points"
+                condition=Q(role=AccessRole.MANAGER) | Q(all_points=True),
+                name="accounts_customeraccess_owner_all_points",
             ),
         ]
 

@@ -56,7 +56,10 @@ def main() -> None:
     generated = time.perf_counter() - started
     records = sum(1 for path in folder.glob("*.jsonl") for _ in path.open(encoding="utf-8"))
     print(f"machine: {os.cpu_count()} cores, PostgreSQL {connection.cursor().connection.info.server_version}")
-    print(f"demo data: {args.customers} customers, {args.years} years, {records:,} records, generated in {generated:.1f} s")
+    print(
+        f"demo data: {args.customers} customers, {args.years} years, {records:,} records, "
+        f"generated in {generated:.1f} s"
+    )
 
     for label in ("first load", "same batch again"):
         started = time.perf_counter()

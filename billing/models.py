@@ -23,7 +23,9 @@ class InvoiceStatus(models.TextChoices):
 class Invoice(SyncedModel):
     """A faktura, correction or interest note as issued by the billing system. The portal never computes one."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices"
+    )
     delivery_point = models.ForeignKey(
         DeliveryPoint,
         verbose_name=_("delivery point"),
@@ -54,7 +56,9 @@ class Invoice(SyncedModel):
         verbose_name_plural = _("invoices")
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=InvoiceKind.values), name="billing_invoice_kind_valid"),
-            models.CheckConstraint(condition=Q(gross=F("net") + F("vat")), name="billing_invoice_gross_is_net_plus_vat"),
+            models.CheckConstraint(
+                condition=Q(gross=F("net") + F("vat")), name="billing_invoice_gross_is_net_plus_vat"
+            ),
             models.CheckConstraint(
                 condition=Q(kind=InvoiceKind.CORRECTION) | Q(gross__gte=0), name="billing_invoice_gross_non_negative"
             ),
@@ -66,7 +70,9 @@ class Invoice(SyncedModel):
         ]
         indexes = [
             models.Index(fields=["customer", "-issue_date", "-id"], name="billing_invoice_customer_idx"),
-            models.Index(fields=["customer", "due_date"], name="billing_invoice_due_idx", condition=Q(outstanding__gt=0)),
+            models.Index(
+                fields=["customer", "due_date"], name="billing_invoice_due_idx", condition=Q(outstanding__gt=0)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,7 +117,9 @@ class InvoiceLine(models.Model):
         verbose_name_plural = _("invoice lines")
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="billing_invoiceline_position_unique"),
-            models.CheckConstraint(condition=Q(gross=F("net") + F("vat")), name="billing_invoiceline_gross_is_net_plus_vat"),
+            models.CheckConstraint(
+                condition=Q(gross=F("net") + F("vat")), name="billing_invoiceline_gross_is_net_plus_vat"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,7 +137,9 @@ class PaymentChannel(models.TextChoices):
 class Payment(SyncedModel):
     """A wpłata booked by the billing system."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payments")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payments"
+    )
     paid_date = models.DateField(_("payment date"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     channel = models.CharField(_("channel"), max_length=12, choices=PaymentChannel)
@@ -141,7 +151,9 @@ class Payment(SyncedModel):
         verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
-            models.CheckConstraint(condition=Q(channel__in=PaymentChannel.values), name="billing_payment_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(channel__in=PaymentChannel.values), name="billing_payment_channel_valid"
+            ),
         ]
         indexes = [models.Index(fields=["customer", "-paid_date", "-id"], name="billing_payment_customer_idx")]
 
@@ -152,8 +164,12 @@ class Payment(SyncedModel):
 class PaymentAllocation(models.Model):
     """The part of a payment that settled one invoice."""
 
-    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="allocations"
+    )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
 
     class Meta:
@@ -169,9 +185,14 @@ class PaymentAllocation(models.Model):
 
 
 class CustomerBalance(SyncedModel):
-    """The saldo the billing system reports: positive is debt, negative is overpayment. external_id is the customer's."""
+    """The saldo the billing system reports: positive is debt, negative is overpayment.
 
-    customer = models.OneToOneField(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="balance")
+    external_id is the customer's id in the billing system.
+    """
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="balance"
+    )
     balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2)
     overdue = models.DecimalField(_("overdue"), max_digits=12, decimal_places=2)
     as_of = models.DateTimeField(_("as of"))

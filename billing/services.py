@@ -5,9 +5,6 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
-
-from billing import signals
 from billing.models import SyncRun, SyncStatus
 from billing.sync.importer import BatchRefused, Loader
 
@@ -38,7 +35,4 @@ def batch_import(*, folder: Path, clock: Callable[[], datetime], source: str = "
     run.status = SyncStatus.SUCCEEDED_WITH_REJECTS if result.rejected else SyncStatus.SUCCEEDED
     run.finished_at = clock()
     run.save()
-    if result.created_invoice_ids:
-        ids = list(result.created_invoice_ids)
-        transaction.on_commit(lambda: signals.invoices_imported.send(sender=SyncRun, invoice_ids=ids))
     return run

@@ -16,9 +16,22 @@ class ReadingInline(admin.TabularInline):
 
 @admin.register(Meter)
 class MeterAdmin(admin.ModelAdmin):
-    list_display = ["serial_number", "delivery_point", "kind", "medium", "installed_date", "removed_date", "legalization_valid_until"]
+    list_display = [
+        "serial_number",
+        "delivery_point",
+        "kind",
+        "medium",
+        "installed_date",
+        "removed_date",
+        "legalization_valid_until",
+    ]
     list_filter = ["kind", "medium", ("removed_date", admin.EmptyFieldListFilter)]
-    search_fields = ["=serial_number", "=delivery_point__code", "=delivery_point__customer__number", "delivery_point__street"]
+    search_fields = [
+        "=serial_number",
+        "=delivery_point__code",
+        "=delivery_point__customer__number",
+        "delivery_point__street",
+    ]
     list_select_related = ["delivery_point"]
     autocomplete_fields = ["delivery_point"]
     date_hierarchy = "legalization_valid_until"

@@ -23,6 +23,7 @@ from stdnum import iban
 from stdnum.pl import nip, pesel
 
 from accounts.models import Contract, ContractKind, Customer, CustomerKind, DeliveryPoint, Service
+from billing import signals
 from billing.models import (
     CustomerBalance,
     Invoice,
@@ -482,7 +483,6 @@ class LoadResult:
     full: bool
     counts: dict[str, Counts]
     errors: list[dict[str, Any]]
-    created_invoice_ids: list[int]
 
     @property
     def rejected(self) -> int:
@@ -512,7 +512,6 @@ class Loader:
         self.batch_size = batch_size
         self.counts: dict[str, Counts] = {}
         self.errors: list[dict[str, Any]] = []
-        self.created_invoice_ids: list[int] = []
         self.deletions: dict[str, list[tuple[int, str, datetime]]] = {}
         self.postgres = connection.vendor == "postgresql"
 
@@ -532,7 +531,6 @@ class Loader:
             full=bool(manifest.get("full", False)),
             counts=self.counts,
             errors=self.errors,
-            created_invoice_ids=self.created_invoice_ids,
         )
 
     def reject(self, entity: Entity, line: int, message: str, record_id: str | None = None) -> None:
@@ -696,8 +694,10 @@ class Loader:
         counts.created += len(created)
         counts.updated += len(written) - len(created)
         counts.unchanged += len(rows) - len(written)
-        if model is Invoice:
-            self.created_invoice_ids.extend(written[ext] for ext in created)
+        if model is Invoice and created:
+            # Announced per committed chunk: a first load of millions of invoices never sits in memory.
+            invoice_ids = [written[ext] for ext in created]
+            transaction.on_commit(lambda: signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids))
 
     def upsert(self, model: type[models.Model], attnames: list[str], rows: list[tuple]) -> dict[str, int]:
         """Insert or update by external_id when the incoming change is newer; returns {external_id: pk} written."""
@@ -730,7 +730,9 @@ class Loader:
                 placeholders = "(" + ", ".join(["%s"] * len(attnames)) + ")"
                 for start in range(0, len(rows), per_statement):
                     part = rows[start : start + per_statement]
-                    params = [f.get_db_prep_save(v, connection) for row in part for f, v in zip(fields, row, strict=True)]
+                    params = [
+                        f.get_db_prep_save(v, connection) for row in part for f, v in zip(fields, row, strict=True)
+                    ]
                     cursor.execute(
                         f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([placeholders] * len(part))} "
                         f"{conflict}",
@@ -750,7 +752,9 @@ class Loader:
                         copy.write_row(row)
             else:
                 fields = [model._meta.get_field(a) for a in attnames]
-                prepared = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in rows]
+                prepared = [
+                    [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in rows
+                ]
                 if prepared:
                     cursor.executemany(
                         f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(attnames))})", prepared

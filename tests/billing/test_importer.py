@@ -124,8 +124,22 @@ def base_batch() -> dict[str, list[dict]]:
             }
         ],
         "readings": [
-            {"id": "R1", "changed_at": T1, "meter_id": "M1", "read_date": "2026-08-01", "value": "120.500", "source": "COLLECTOR"},
-            {"id": "R2", "changed_at": T1, "meter_id": "M1", "read_date": "2026-10-01", "value": "130.500", "source": "SELF"},
+            {
+                "id": "R1",
+                "changed_at": T1,
+                "meter_id": "M1",
+                "read_date": "2026-08-01",
+                "value": "120.500",
+                "source": "COLLECTOR",
+            },
+            {
+                "id": "R2",
+                "changed_at": T1,
+                "meter_id": "M1",
+                "read_date": "2026-10-01",
+                "value": "130.500",
+                "source": "SELF",
+            },
         ],
         "invoices": [invoice()],
         "payments": [
@@ -162,10 +176,15 @@ def load(folder: Path):
 def snapshot() -> dict[str, list]:
     return {
         model.__name__: sorted(
-            tuple(str(v) for v in row) for row in model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.attname != "id"])
+            tuple(str(v) for v in row)
+            for row in model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.attname != "id"])
         )
         for model in (Customer, Contract, DeliveryPoint, Meter, Reading, Invoice, InvoiceLine, Payment, CustomerBalance)
-    } | {"PaymentAllocation": sorted(PaymentAllocation.objects.values_list("payment__external_id", "invoice__external_id", "amount"))}
+    } | {
+        "PaymentAllocation": sorted(
+            PaymentAllocation.objects.values_list("payment__external_id", "invoice__external_id", "amount")
+        )
+    }
 
 
 def test_a_batch_loads_every_entity_with_its_references(tmp_path):
