@@ -246,3 +246,7 @@ IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
 IBOK_BILLING_DROP_DIR = Path(os.environ.get("IBOK_BILLING_DROP_DIR", VAR_DIR / "billing-drop"))
 # A sync older than this raises the alarm on the health page.
 IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
+# Self-readings are accepted on these days of the month: ranges "20-31", single days "5", "L10" = the last 10 days.
+IBOK_READING_WINDOW_DAYS = os.environ.get("IBOK_READING_WINDOW_DAYS", "L10,1-5")
+# A meter's legalization is highlighted this many days before it expires.
+IBOK_LEGALIZATION_WARNING_DAYS = env_int("IBOK_LEGALIZATION_WARNING_DAYS", 60)

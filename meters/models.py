@@ -75,6 +75,18 @@ class Reading(models.Model):
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
     source = models.CharField(_("source"), max_length=12, choices=ReadingSource)
     status = models.CharField(_("status"), max_length=12, choices=ReadingStatus, db_default=ReadingStatus.CONFIRMED)
+    # Set on a portal self-reading; the billing system echoes it on the reading that confirms it.
+    portal_reference = models.CharField(_("portal reference"), max_length=64, blank=True, db_default="")
+    photo = models.FileField(_("photo"), upload_to="readings/%Y/%m/", blank=True, db_default="")
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("reading")
@@ -83,8 +95,35 @@ class Reading(models.Model):
             models.CheckConstraint(condition=Q(value__gte=0), name="meters_reading_value_non_negative"),
             models.CheckConstraint(condition=Q(source__in=ReadingSource.values), name="meters_reading_source_valid"),
             models.CheckConstraint(condition=Q(status__in=ReadingStatus.values), name="meters_reading_status_valid"),
+            # A customer waits for the billing system before giving the next reading of the same meter.
+            models.UniqueConstraint(
+                fields=["meter"], condition=Q(status=ReadingStatus.PENDING), name="meters_reading_one_pending_per_meter"
+            ),
+            # Portal rows (no billing system id yet) carry unique references; the confirming synced row repeats one.
+            models.UniqueConstraint(
+                fields=["portal_reference"],
+                condition=Q(external_id__isnull=True) & ~Q(portal_reference=""),
+                name="meters_reading_portal_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(external_id__isnull=False) | ~Q(portal_reference=""),
+                name="meters_reading_portal_row_has_reference",
+            ),
         ]
-        indexes = [models.Index(fields=["meter", "read_date"], name="meters_reading_meter_date_idx")]
+        indexes = [
+            models.Index(fields=["meter", "read_date"], name="meters_reading_meter_date_idx"),
+            models.Index(
+                fields=["portal_reference"], condition=~Q(portal_reference=""), name="meters_reading_portal_ref_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.read_date} {self.value}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ReadingStatus.PENDING
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == ReadingStatus.REJECTED

@@ -412,6 +412,7 @@ ENTITIES: list[Entity] = [
             Column("read_date", "read_date", a_date),
             Column("value", "value", decimal(3, minimum=Decimal(0))),
             Column("source", "source", choice(ReadingSource)),
+            Column("portal_reference", "portal_reference", text(64, blank=True), required=False),
         ],
         refs=[Ref("meter_id", "meter_id", Meter)],
     ),
