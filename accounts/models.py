@@ -172,6 +172,12 @@ class CustomerAccess(models.Model):
                 condition=Q(role=AccessRole.MANAGER) | Q(all_points=True),
                 name="accounts_customeraccess_owner_all_points",
             ),
+            # A customer number is registered once: its owner's login; managers are granted separately.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(role=AccessRole.OWNER),
+                name="accounts_customeraccess_one_owner_per_customer",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -180,3 +186,202 @@ class CustomerAccess(models.Model):
     @property
     def is_partial(self) -> bool:
         return not self.all_points
+
+
+class TermsVersion(models.Model):
+    """A version of the portal's terms (regulamin); the newest published one is the one in force."""
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("in force from"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("terms version")
+        verbose_name_plural = _("terms versions")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class ConsentKind(models.TextChoices):
+    TERMS = "TERMS", _("Acceptance of the terms")
+    DATA_PROCESSING = "DATA_PROCESSING", _("Consent to data processing")
+    EINVOICE = "EINVOICE", _("Consent to e-invoices")
+
+
+class Consent(models.Model):
+    """One consent given (or withdrawn) by a user, with the terms version in force, the moment and the address."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("consent"), max_length=16, choices=ConsentKind)
+    given = models.BooleanField(_("given"), default=True)
+    terms_version = models.ForeignKey(
+        TermsVersion, verbose_name=_("terms version"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ConsentKind.values), name="accounts_consent_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["user", "kind", "-recorded_at"], name="accounts_consent_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class RegistrationStatus(models.TextChoices):
+    PENDING = "PENDING", _("Waiting for the e-mail link")
+    COMPLETED = "COMPLETED", _("Account activated")
+    REJECTED = "REJECTED", _("Details did not match")
+    ALREADY_REGISTERED = "ALREADY_REGISTERED", _("Customer already registered")
+    EMAIL_TAKEN = "EMAIL_TAKEN", _("E-mail already has an account")
+
+
+class Registration(models.Model):
+    """Every registration attempt, kept whatever its outcome: the pending ones wait for their e-mail link."""
+
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="pl")
+    customer_number = models.CharField(_("customer number given"), max_length=32, db_index=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField(_("e-mail"))
+    phone = PhoneNumberField(_("phone"), blank=True, region="PL")
+    terms_version = models.ForeignKey(
+        TermsVersion, verbose_name=_("terms version accepted"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    einvoice_requested = models.BooleanField(_("e-invoices requested"), default=False)
+    status = models.CharField(_("status"), max_length=24, choices=RegistrationStatus)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations"
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Claims, so that a task run twice sends each e-mail once.
+    email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+    activation_sent_at = models.DateTimeField(_("activation e-mail sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RegistrationStatus.values), name="accounts_registration_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RegistrationStatus.COMPLETED)
+                | Q(user__isnull=False, completed_at__isnull=False, customer__isnull=False),
+                name="accounts_registration_completed_has_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_number} {self.email} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RegistrationStatus.PENDING
+
+
+class LoginEvent(models.Model):
+    """A sign-in or a failed attempt, for the user's own history and for staff helping a locked-out customer."""
+
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="login_events"
+    )
+    identifier = models.CharField(_("login given"), max_length=254, blank=True)
+    succeeded = models.BooleanField(_("succeeded"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("login event")
+        verbose_name_plural = _("login history")
+        indexes = [models.Index(fields=["user", "-occurred_at"], name="accounts_loginevent_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.identifier} {'ok' if self.succeeded else 'failed'}"
+
+
+class ContactChange(models.Model):
+    """A change of contact data (address for letters, phone) the user asked for; sent to billing via the outbox."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="contact_changes")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contact_changes"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    street = models.CharField(_("street"), max_length=128)
+    building = models.CharField(_("building number"), max_length=16)
+    apartment = models.CharField(_("apartment number"), max_length=16, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=6)
+    city = models.CharField(_("city"), max_length=64)
+    phone = PhoneNumberField(_("phone"), blank=True, region="PL")
+
+    class Meta:
+        verbose_name = _("contact data change")
+        verbose_name_plural = _("contact data changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(postal_code__regex=r"^[0-9]{2}-[0-9]{3}$"), name="accounts_contactchange_postal_code_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-requested_at"], name="accounts_contact_cust_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def address(self) -> str:
+        number = f"{self.building}/{self.apartment}" if self.apartment else self.building
+        return f"{self.street} {number}, {self.postal_code} {self.city}"
+
+
+class DeletionRequestStatus(models.TextChoices):
+    OPEN = "OPEN", _("Waiting for the office")
+    DONE = "DONE", _("Account deleted")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class DeletionRequest(models.Model):
+    """A user's request to delete their account; the office handles it (the billing data stays with the utility)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, on_delete=models.SET_NULL, related_name="deletion_requests"
+    )
+    username = models.CharField(_("login"), max_length=150)
+    requested_at = models.DateTimeField(_("requested at"))
+    reason = models.TextField(_("reason"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeletionRequestStatus, default=DeletionRequestStatus.OPEN
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        User, verbose_name=_("handled by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("account deletion request")
+        verbose_name_plural = _("account deletion requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DeletionRequestStatus.values), name="accounts_deletionrequest_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status=DeletionRequestStatus.OPEN),
+                name="accounts_deletionrequest_one_open_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.requested_at:%Y-%m-%d} ({self.status})"
