@@ -6,6 +6,7 @@ See docs/operations.md for every variable.
 
 import os
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -108,6 +109,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -132,7 +134,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "Europe/Warsaw"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "billing-sync": {
+        "task": "billing.tasks.billing_sync",
+        "schedule": timedelta(minutes=env_int("IBOK_SYNC_INTERVAL_MINUTES", 60)),
+    },
+    "billing-sync-watchdog": {"task": "billing.tasks.sync_watchdog", "schedule": timedelta(minutes=15)},
+    "outbox-deliver": {"task": "ibok.core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -193,6 +202,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "iBOK <ibok@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who gets alarms (a failed or late billing sync, undeliverable outbox messages): "Name <e-mail>, ...".
+ADMINS = [getaddresses([entry])[0] for entry in env_list("IBOK_ADMINS")]
 
 # Security. Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -243,7 +254,23 @@ IBOK_UTILITY_NIP = os.environ.get("IBOK_UTILITY_NIP", "7952345678")
 IBOK_UTILITY_ADDRESS = os.environ.get("IBOK_UTILITY_ADDRESS", "ul. Wodna 1, 00-950 Warszawa")
 IBOK_UTILITY_EMAIL = os.environ.get("IBOK_UTILITY_EMAIL", "bok@example.pl")
 IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
+# The billing sync (docs/billing-sync.md): "files" reads batch folders from the drop directory,
+# "http" pulls pages of changes from IBOK_BILLING_URL with a bearer token.
+IBOK_BILLING_SOURCE = os.environ.get("IBOK_BILLING_SOURCE", "files")
 IBOK_BILLING_DROP_DIR = Path(os.environ.get("IBOK_BILLING_DROP_DIR", VAR_DIR / "billing-drop"))
+IBOK_BILLING_URL = os.environ.get("IBOK_BILLING_URL", "http://127.0.0.1:8765")
+IBOK_BILLING_TOKEN = os.environ.get("IBOK_BILLING_TOKEN", "")
+IBOK_BILLING_PAGE_SIZE = env_int("IBOK_BILLING_PAGE_SIZE", 1000)
+IBOK_SYNC_INTERVAL_MINUTES = env_int("IBOK_SYNC_INTERVAL_MINUTES", 60)
+IBOK_SYNC_BATCH_SIZE = env_int("IBOK_SYNC_BATCH_SIZE", 5000)
+IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS = env_int("IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS", 300)
+# The outbox: what the portal owes the billing system. "http" POSTs each message to IBOK_OUTBOX_URL with an
+# Idempotency-Key header; "files" writes one JSON file per message into IBOK_OUTBOX_DIR.
+IBOK_OUTBOX_TRANSPORT = os.environ.get("IBOK_OUTBOX_TRANSPORT", "files")
+IBOK_OUTBOX_URL = os.environ.get("IBOK_OUTBOX_URL", "http://127.0.0.1:8765/v1/inbox")
+IBOK_OUTBOX_TOKEN = os.environ.get("IBOK_OUTBOX_TOKEN", "")
+IBOK_OUTBOX_DIR = Path(os.environ.get("IBOK_OUTBOX_DIR", VAR_DIR / "outbox"))
+IBOK_OUTBOX_MAX_ATTEMPTS = env_int("IBOK_OUTBOX_MAX_ATTEMPTS", 12)
 # A sync older than this raises the alarm on the health page.
 IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
 # Self-readings are accepted on these days of the month: ranges "20-31", single days "5", "L10" = the last 10 days.

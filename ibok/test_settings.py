@@ -11,8 +11,9 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 from ibok.settings import *  # noqa: E402,F403
 from ibok.settings import BASE_DIR  # noqa: E402
 
-# Tasks run eagerly unless a test starts a real worker (tests marked `worker` switch this off).
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run eagerly, except in a real worker that a test starts (it sets IBOK_CELERY_EAGER=0).
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("IBOK_CELERY_EAGER", "1") == "1"
+IBOK_OUTBOX_DIR = BASE_DIR / "var" / "test-outbox"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps the default
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SESSION_COOKIE_SECURE = False

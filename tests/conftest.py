@@ -20,3 +20,12 @@ def customer_user(db, customer):
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     factories.CustomerAccessFactory(user=user, customer=customer)
     return user
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Redis is real and outlives a test: rate limits, throttles and alarms start from nothing each time."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -21,7 +21,8 @@ What the data looks like:
 * ~15% fixed-term contracts, a third of them ending within 60 days; meters with 5-year legalization, replaced
   in the window (old one removed, new one installed the same day, starting near 0), ~5% expiring within 60 days.
 * readings every two months (water) or monthly (heat), cumulative, never decreasing; some SELF, REMOTE, ESTIMATE.
-* invoices per delivery point (water bimonthly, heat monthly) with the lines a Polish utility prints, VAT 8%;
+* invoices per delivery point (water bimonthly, heat monthly) with the lines a Polish utility prints,
+  VAT 8% on water and sewage, 23% on heat;
   KSeF numbers since 2026-02-01; a few negative corrections (credited through an OFFSET payment) and interest
   notes (VAT "zw", customer-wide) for late payers.
 * payments settled against documents by the billing system: one transfer per billing run (a housing community
@@ -180,7 +181,8 @@ LATE_INTEREST = (
 INTEREST_GRACE_DAYS = 30  # the utility charges interest only on payments a month late or more
 INTEREST_NOTE_THRESHOLD = 2000  # cents: interest below 20 zł a quarter is not worth a note
 
-RATE_8 = Decimal(8)
+RATE_8 = Decimal(8)  # water supply and sewage disposal
+RATE_23 = Decimal(23)  # district heat (back at the standard rate since 2023)
 ZERO = Decimal("0.00")
 
 
@@ -985,9 +987,9 @@ class _Batch:
     # ---------------------------------------------------------------- invoice lines
 
     @staticmethod
-    def line(position: int, description: str, quantity: Decimal, unit: str, price: Decimal) -> tuple:
+    def line(position: int, description: str, quantity: Decimal, unit: str, price: Decimal, rate: Decimal) -> tuple:
         net = round_money(quantity * price)
-        vat = vat_for(net, RATE_8)
+        vat = vat_for(net, rate)
         return (
             {
                 "position": position,
@@ -996,7 +998,7 @@ class _Batch:
                 "unit": unit,
                 "unit_price_net": str(price),
                 "net": str(net),
-                "vat_rate": "8",
+                "vat_rate": str(rate),
                 "vat": str(vat),
                 "gross": str(net + vat),
             },
@@ -1026,12 +1028,12 @@ class _Batch:
             ("Opłata przesyłowa stała", mw, "MW", fixed_price),
             ("Opłata przesyłowa zmienna", gj, "GJ", variable_price),
         ]
-        return self.sum_lines(items)
+        return self.sum_lines(items, RATE_23)
 
-    def sum_lines(self, items):
+    def sum_lines(self, items, rate=RATE_8):
         lines, net_total, vat_total = [], ZERO, ZERO
         for position, (description, quantity, unit, price) in enumerate(items, start=1):
-            line, net, vat = self.line(position, description, quantity, unit, price)
+            line, net, vat = self.line(position, description, quantity, unit, price, rate)
             lines.append(line)
             net_total += net
             vat_total += vat

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, models, transaction
@@ -508,9 +509,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 class Loader:
     """Loads one batch folder. Not thread-safe; one per run."""
 
-    def __init__(self, folder: Path, *, batch_size: int = BATCH_SIZE):
+    def __init__(self, folder: Path, *, batch_size: int | None = None):
         self.folder = Path(folder)
-        self.batch_size = batch_size
+        self.batch_size = batch_size or getattr(settings, "IBOK_SYNC_BATCH_SIZE", BATCH_SIZE)
         self.counts: dict[str, Counts] = {}
         self.errors: list[dict[str, Any]] = []
         self.deletions: dict[str, list[tuple[int, str, datetime]]] = {}

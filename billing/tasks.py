@@ -1,0 +1,33 @@
+"""Billing background work. Tasks load rows by id and call one service."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts.models import Customer
+from billing.sync import runner
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def billing_sync() -> None:
+    """The hourly sync (Celery beat). A second one while the first runs just returns."""
+    try:
+        runner.sync_run(source=runner.source_from_settings(), clock=timezone.now)
+    except runner.SyncBusy:
+        return
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=20, default_retry_delay=30)
+def customer_sync(self, *, customer_id: int) -> None:
+    """One customer's data, now (after activation, from the admin or the refresh button)."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return
+    try:
+        runner.sync_run(source=runner.source_from_settings(), clock=timezone.now, customer=customer)
+    except runner.SyncBusy as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(ignore_result=True)
+def sync_watchdog() -> None:
+    runner.sync_alarm_check(now=timezone.now())

@@ -1,0 +1,10 @@
+from celery import shared_task
+from django.utils import timezone
+
+from ibok.core import services
+
+
+@shared_task(ignore_result=True)
+def outbox_deliver() -> dict[str, int]:
+    """Every minute (Celery beat) and right after a message is queued."""
+    return services.outbox_deliver_due(now=timezone.now())
