@@ -68,8 +68,16 @@ def main() -> None:
             for entry in catalog(sys.argv[2]).untranslated_entries() + catalog(sys.argv[2]).fuzzy_entries():
                 print(json.dumps(entry.msgid, ensure_ascii=False))
             return
-        manage("makemessages", *(f"-l{lang}" for lang in LANGUAGES), "--ignore=.venv/*", "--ignore=var/*",
-               "--ignore=.tools/*", "--ignore=bench/*", "--ignore=tests/*", "--no-obsolete")
+        manage(
+            "makemessages",
+            *(f"-l{lang}" for lang in LANGUAGES),
+            "--ignore=.venv/*",
+            "--ignore=var/*",
+            "--ignore=.tools/*",
+            "--ignore=bench/*",
+            "--ignore=tests/*",
+            "--no-obsolete",
+        )
         if len(sys.argv) == 2:
             translations = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
             print(f"{apply(translations)} translations applied")
