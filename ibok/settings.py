@@ -277,3 +277,10 @@ IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
 IBOK_READING_WINDOW_DAYS = os.environ.get("IBOK_READING_WINDOW_DAYS", "L10,1-5")
 # A meter's legalization is highlighted this many days before it expires.
 IBOK_LEGALIZATION_WARNING_DAYS = env_int("IBOK_LEGALIZATION_WARNING_DAYS", 60)
+# Cases (issue 7): attachments are checked PDF/JPG/PNG files under MEDIA_ROOT, downloaded only through views.
+IBOK_CASE_ATTACHMENT_MAX_BYTES = env_int("IBOK_CASE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
+# A closed case can be reopened by the customer for this many days.
+IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
+# The portal's public address, for links in e-mails sent by background tasks.
+IBOK_PORTAL_URL = os.environ.get("IBOK_PORTAL_URL", "http://localhost:8000")

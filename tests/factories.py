@@ -31,6 +31,7 @@ from billing.models import (
 )
 from ibok.core.money import round_money, vat_for
 from meters.models import Medium, Meter, MeterKind, Reading, ReadingSource, ReadingStatus
+from tickets.models import Case, CaseStatus, CaseType, Message, Sender
 
 PASSWORD = "Wodociagi2026"  # noqa: S105 - test-only; meets the portal's rule (upper, lower, digit, 6+)
 VAT_RATE_WATER = Decimal("8")
@@ -229,3 +230,32 @@ class SyncRunFactory(factory.django.DjangoModelFactory):
     source = "file:/var/lib/ibok/billing-drop/batch-2026-11-21T10-00-00Z"
     status = SyncStatus.SUCCEEDED
     counts = factory.LazyFunction(lambda: {"customers": {"read": 1, "written": 1, "rejected": 0}})
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A new billing case of a customer, opened by nobody in particular; add messages with MessageFactory."""
+
+    class Meta:
+        model = Case
+
+    customer = factory.SubFactory(CustomerFactory)
+    delivery_point = None
+    opened_by = None
+    case_type = CaseType.BILLING
+    status = CaseStatus.NEW
+    subject = factory.Sequence(lambda n: f"Pytanie o fakturę nr {n}")
+    opened_at = factory.LazyFunction(timezone.now)
+    last_message_at = factory.SelfAttribute("opened_at")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A message in a case's thread: from the customer unless sender=Sender.STAFF."""
+
+    class Meta:
+        model = Message
+
+    case = factory.SubFactory(CaseFactory)
+    sender = Sender.CUSTOMER
+    author = None
+    body = "Proszę o wyjaśnienie naliczonej kwoty za wodę."
+    sent_at = factory.LazyFunction(timezone.now)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tickets import selectors as tickets_selectors
+
 NAVIGATION = [
     ("pages:dashboard", _("Dashboard")),
     ("meters:contract", _("Contract and delivery points")),
@@ -15,8 +17,11 @@ NAVIGATION = [
 
 
 def portal(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
     return {
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
         "navigation": NAVIGATION,
+        # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users.
+        "cases_unread": tickets_selectors.unread_total(user=user) if user is not None and user.is_authenticated else 0,
     }

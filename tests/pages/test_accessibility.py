@@ -20,7 +20,7 @@ def test_accessibility_statement_is_public_and_linked_from_the_footer(client):
 def test_area_not_built_yet_says_so_plainly(client, customer_user):
     client.force_login(customer_user)
 
-    response = client.get(reverse("tickets:index"))
+    response = client.get(reverse("einvoice:index"))
 
     html = response.content.decode()
     assert response.status_code == 200

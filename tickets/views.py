@@ -1,0 +1,190 @@
+"""Lista spraw: the customer's cases, their threads, new cases, structured requests and attachment downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tickets import forms, selectors, services
+from tickets.downloads import attachment_response
+from tickets.models import Attachment, Case, CaseType, Sender
+
+CASES_PER_PAGE = 20
+MESSAGES_PER_PAGE = 20
+
+
+def _get_case(request: HttpRequest, case_id: int) -> Case:
+    try:
+        return selectors.case_detail(user=request.user, case_id=case_id)
+    except Case.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseSearchForm(request.GET or None)
+    search = form.search() if form.is_bound else selectors.CaseSearch()
+    page = Paginator(selectors.case_list(user=request.user, search=search), CASES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    page_query = query.urlencode()
+    query.pop("sort", None)
+    context = {
+        "form": form,
+        "page": page,
+        "sort": search.sort,
+        "filter_query": query.urlencode(),
+        "page_query": page_query,
+        "is_filtered": form.is_bound and form.is_filtered,
+        "sort_columns": [
+            ("number", _("No.")),
+            ("status", _("Status")),
+            ("sent", _("Date sent")),
+            ("type", _("Case type")),
+            ("subject", _("Subject")),
+            ("unread", _("Unread")),
+        ],
+    }
+    return render(request, "tickets/case_list.html", context)
+
+
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseForm(request.POST or None, request.FILES or None, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.case_open(
+                now=timezone.now(),
+                customer=data["customer"],
+                delivery_point=data.get("delivery_point"),
+                opened_by=request.user,
+                case_type=data["case_type"],
+                subject=data["subject"],
+                description=data["description"],
+                fields={},
+                attachments=data.get("attachments") or [],
+            )
+        except (services.CaseRejected, services.AttachmentRejected) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your case no. %(number)s has been sent.") % {"number": case.pk})
+            return redirect("tickets:case-detail", case_id=case.pk)
+    return render(request, "tickets/case_form.html", {"form": form})
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _get_case(request, case_id)
+    now = timezone.now()
+    # Opening the thread reads the office's replies: the unread count drops to zero.
+    unread_ids = {message.pk for message in case.thread if message.is_from_staff and message.read_at is None}
+    if unread_ids:
+        services.case_mark_read(now=now, case=case, reader=Sender.CUSTOMER)
+    context = {
+        "case": case,
+        "thread": case.thread,
+        "unread_ids": unread_ids,
+        "case_type_label": CaseType(case.case_type).label,
+        "reply_form": forms.ReplyForm() if not case.is_closed else None,
+        "can_reopen": services.can_reopen(case=case, now=now),
+    }
+    return render(request, "tickets/case_detail.html", context)
+
+
+@login_required
+@require_POST
+def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _get_case(request, case_id)
+    form = forms.ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.case_reply(
+                now=timezone.now(),
+                case=case,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data.get("attachments") or [],
+            )
+        except (services.CaseRejected, services.CaseClosed, services.AttachmentRejected) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your message has been sent."))
+            return redirect("tickets:case-detail", case_id=case.pk)
+    context = {
+        "case": case,
+        "thread": case.thread,
+        "unread_ids": set(),
+        "case_type_label": CaseType(case.case_type).label,
+        "reply_form": form,
+        "can_reopen": services.can_reopen(case=case, now=timezone.now()),
+    }
+    return render(request, "tickets/case_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _get_case(request, case_id)
+    try:
+        services.case_reopen(now=timezone.now(), case=case, actor=request.user)
+    except services.CaseNotReopenable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The case has been reopened."))
+    return redirect("tickets:case-detail", case_id=case.pk)
+
+
+@login_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.sent_messages(user=request.user), MESSAGES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "tickets/message_list.html", {"page": page})
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    requests = [(slug, form_class.title, form_class.intro) for slug, form_class in forms.REQUEST_FORMS.items()]
+    return render(request, "tickets/request_list.html", {"requests": requests})
+
+
+@login_required
+def request_create(request: HttpRequest, kind: str) -> HttpResponse:
+    form_class = forms.REQUEST_FORMS.get(kind)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST or None, request.FILES or None, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.case_open(
+                now=timezone.now(),
+                customer=data["customer"],
+                delivery_point=data.get("delivery_point"),
+                opened_by=request.user,
+                case_type=form.case_type,
+                subject=form.subject(),
+                description=form.description(),
+                fields=form.structured_fields(),
+                attachments=data.get("attachments") or [],
+            )
+        except (services.CaseRejected, services.AttachmentRejected) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your request has been sent as case no. %(number)s.") % {"number": case.pk})
+            return redirect("tickets:case-detail", case_id=case.pk)
+    return render(request, "tickets/request_form.html", {"form": form, "kind": kind})
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    try:
+        attachment = selectors.attachment_for(user=request.user, attachment_id=attachment_id)
+    except Attachment.DoesNotExist as exc:
+        raise Http404 from exc
+    return attachment_response(attachment)
