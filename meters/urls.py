@@ -1,11 +1,15 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from ibok.core.views import area_not_ready
+from meters import views
 
 app_name = "meters"
 
 urlpatterns = [
-    path("", area_not_ready, {"title": _("Meters and readings")}, name="index"),
-    path("contract/", area_not_ready, {"title": _("Contract and delivery points")}, name="contract"),
+    path("", views.index, name="index"),
+    path("<int:meter_id>/", views.meter_detail, name="meter"),
+    path("<int:meter_id>/reading/", views.reading_create, name="reading-create"),
+    path("readings/<int:reading_id>/photo/", views.reading_photo, name="reading-photo"),
+    path("consumption/", views.consumption, name="consumption"),
+    path("consumption.csv", views.consumption_csv, name="consumption-csv"),
+    path("contract/", views.contract, name="contract"),
 ]
