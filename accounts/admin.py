@@ -1,9 +1,35 @@
-from django.contrib import admin
+from allauth.account.decorators import secure_admin_login
+from allauth.account.forms import ResetPasswordForm
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 
-from accounts.models import Contract, Customer, CustomerAccess, DeliveryPoint, User
+from accounts import services, throttling
+from accounts.models import (
+    Consent,
+    ContactChange,
+    Contract,
+    Customer,
+    CustomerAccess,
+    DeletionRequest,
+    DeletionRequestStatus,
+    DeliveryPoint,
+    LoginEvent,
+    Registration,
+    TermsVersion,
+    User,
+)
+
+# The admin's login is allauth's: the same throttling, and the second factor for staff who set one up
+# (accounts.middleware.StaffMfaRequiredMiddleware makes every staff member set one up before the admin opens).
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 class CustomerAccessInline(admin.TabularInline):
@@ -14,15 +40,61 @@ class CustomerAccessInline(admin.TabularInline):
     fields = ["customer", "role", "all_points", "granted_at"]
 
 
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+    fields = ["kind", "given", "terms_version", "recorded_at", "ip_address"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
-    search_fields = ["username", "email", "first_name", "last_name", "customer_accesses__customer__number"]
+    search_fields = ["username", "email", "first_name", "last_name", "=customer_accesses__customer__number"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("Portal"), {"fields": ["phone", "language"]}),
+        (_("Portal"), {"fields": ["phone", "language", "login_history"]}),
     ]
-    inlines = [CustomerAccessInline]
+    readonly_fields = ["login_history"]
+    inlines = [CustomerAccessInline, ConsentInline]
+    actions = ["unlock", "send_password_reset"]
+
+    @admin.display(description=_("login history"))
+    def login_history(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:accounts_loginevent_changelist") + f"?user__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Show sign-ins and failed attempts"))
+
+    @admin.action(description=_("Unlock: clear failed sign-in and registration limits"))
+    def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            logins = throttling.user_unlock(request, user=user)
+            services.unlock_record(user=user, actor=request.user, now=timezone.now(), details={"logins": logins})
+        self.message_user(
+            request,
+            ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", len(queryset))
+            % {"count": len(queryset)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send a link to set a new password"))
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        sent = 0
+        for user in queryset.exclude(email=""):
+            form = ResetPasswordForm(data={"email": user.email})
+            if form.is_valid():
+                form.save(request)
+                sent += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d link sent.", "%(count)d links sent.", sent) % {"count": sent},
+            messages.SUCCESS,
+        )
 
 
 class ContractInline(admin.TabularInline):
@@ -74,3 +146,131 @@ class CustomerAccessAdmin(admin.ModelAdmin):
     list_select_related = ["user", "customer"]
     autocomplete_fields = ["user", "customer"]
     filter_horizontal = ["points"]
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "identifier", "user", "succeeded", "ip_address", "user_agent"]
+    list_filter = ["succeeded", ("occurred_at", admin.DateFieldListFilter)]
+    search_fields = [
+        "identifier",
+        "=ip_address",
+        "user__username",
+        "user__email",
+        "=user__customer_accesses__customer__number",
+    ]
+    list_select_related = ["user"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "customer_number",
+        "email",
+        "status",
+        "einvoice_requested",
+        "ip_address",
+        "completed_at",
+    ]
+    list_filter = ["status", "einvoice_requested"]
+    search_fields = ["=customer_number", "email", "=ip_address"]
+    readonly_fields = [f.name for f in Registration._meta.fields]
+    actions = ["resend_activation"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Resend the activation (verification) e-mail"))
+    def resend_activation(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        base_url = request.build_absolute_uri("/")
+        sent = sum(
+            services.registration_resend(registration=r, actor=request.user, now=timezone.now(), base_url=base_url)
+            for r in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail queued.", "%(count)d e-mails queued.", sent) % {"count": sent},
+            messages.SUCCESS if sent else messages.WARNING,
+        )
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(admin.ModelAdmin):
+    list_display = ["version", "title", "published_at"]
+    search_fields = ["version", "title"]
+    date_hierarchy = "published_at"
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ["recorded_at", "user", "kind", "given", "terms_version", "ip_address"]
+    list_filter = ["kind", "given", "terms_version"]
+    search_fields = ["user__username", "user__email", "=user__customer_accesses__customer__number"]
+    list_select_related = ["user", "terms_version"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContactChange)
+class ContactChangeAdmin(admin.ModelAdmin):
+    list_display = [
+        "requested_at",
+        "customer",
+        "user",
+        "street",
+        "building",
+        "apartment",
+        "postal_code",
+        "city",
+        "phone",
+    ]
+    search_fields = ["=customer__number", "user__email", "street", "city"]
+    list_select_related = ["customer", "user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(admin.ModelAdmin):
+    list_display = ["requested_at", "username", "user", "status", "handled_at", "handled_by"]
+    list_filter = ["status"]
+    search_fields = ["username", "user__email", "=user__customer_accesses__customer__number"]
+    list_select_related = ["user", "handled_by"]
+    readonly_fields = [f.name for f in DeletionRequest._meta.fields]
+    actions = ["mark_done", "mark_rejected"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def _close(self, request: HttpRequest, queryset: QuerySet[DeletionRequest], status: str) -> None:
+        closed = sum(
+            services.deletion_request_close(request=r, status=status, actor=request.user, now=timezone.now())
+            for r in queryset
+        )
+        self.message_user(
+            request, ngettext("%(count)d request closed.", "%(count)d requests closed.", closed) % {"count": closed}
+        )
+
+    @admin.action(description=_("Mark as done (account deleted)"))
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
+        self._close(request, queryset, DeletionRequestStatus.DONE)
+
+    @admin.action(description=_("Reject"))
+    def mark_rejected(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
+        self._close(request, queryset, DeletionRequestStatus.REJECTED)

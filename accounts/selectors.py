@@ -1,8 +1,29 @@
 """Reads scoped to the acting user. Every other app's selectors start here."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from allauth.account import app_settings as allauth_settings
+from allauth.mfa.models import Authenticator
+from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Customer, CustomerAccess, DeliveryPoint, User
+from accounts.models import (
+    AccessRole,
+    Consent,
+    ConsentKind,
+    ContactChange,
+    Customer,
+    CustomerAccess,
+    DeletionRequest,
+    DeletionRequestStatus,
+    DeliveryPoint,
+    LoginEvent,
+    Registration,
+    RegistrationStatus,
+    TermsVersion,
+    User,
+)
 
 
 def visible_customers(*, user: User) -> QuerySet[Customer]:
@@ -25,3 +46,132 @@ def access_for(*, user: User, customer: Customer) -> CustomerAccess | None:
     if not user.is_authenticated:
         return None
     return CustomerAccess.objects.filter(user=user, customer=customer).first()
+
+
+# --- Account security, registration, settings -------------------------------------------------------------
+
+REGISTRATION_TOKEN_SALT = "accounts.registration"
+
+
+class RegistrationLinkInvalid(Exception):
+    """The link was altered or belongs to no registration."""
+
+
+class RegistrationLinkExpired(Exception):
+    """The link is older than ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS."""
+
+
+class RegistrationLinkAlreadyUsed(Exception):
+    """The account of this link is already active."""
+
+
+def current_terms(*, now: datetime) -> TermsVersion | None:
+    """The terms version in force: the newest one already published."""
+    return TermsVersion.objects.filter(published_at__lte=now).order_by("-published_at", "-id").first()
+
+
+def terms_accepted(*, user: User, terms: TermsVersion) -> bool:
+    return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms).exists()
+
+
+def registration_from_token(*, token: str) -> Registration:
+    """The pending registration a verification link points to.
+
+    Raises RegistrationLinkInvalid, RegistrationLinkExpired, RegistrationLinkAlreadyUsed.
+    """
+    max_age = timedelta(days=allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS)
+    try:
+        data = signing.loads(token, salt=REGISTRATION_TOKEN_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise RegistrationLinkExpired from exc
+    except signing.BadSignature as exc:
+        raise RegistrationLinkInvalid from exc
+    registration = Registration.objects.filter(pk=data.get("r"), email=data.get("e")).select_related("customer").first()
+    if registration is None or registration.status not in {RegistrationStatus.PENDING, RegistrationStatus.COMPLETED}:
+        raise RegistrationLinkInvalid
+    if registration.status == RegistrationStatus.COMPLETED:
+        raise RegistrationLinkAlreadyUsed
+    return registration
+
+
+def owned_customers(*, user: User) -> QuerySet[Customer]:
+    """Customers the user is (the owner's login), not merely manages."""
+    return Customer.objects.filter(
+        Exists(CustomerAccess.objects.filter(user=user, customer=OuterRef("pk"), role=AccessRole.OWNER))
+    ).order_by("number", "id")
+
+
+def user_for_login(*, identifier: str) -> User | None:
+    """The user a login form entry names: username, e-mail or an owned customer number."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    return (
+        User.objects.filter(
+            Q(username__iexact=identifier)
+            | Q(email__iexact=identifier)
+            | Q(customer_accesses__customer__number=identifier, customer_accesses__role=AccessRole.OWNER)
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def previous_login(*, user: User, before: datetime) -> LoginEvent | None:
+    return (
+        LoginEvent.objects.filter(user=user, succeeded=True, occurred_at__lt=before)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+
+
+def failed_logins_since(*, user: User, since: datetime | None) -> int:
+    events = LoginEvent.objects.filter(user=user, succeeded=False)
+    if since is not None:
+        events = events.filter(occurred_at__gt=since)
+    return events.count()
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    customer: Customer
+    last_change: ContactChange | None
+
+    @property
+    def address_for_letters(self) -> str:
+        return self.last_change.address if self.last_change else self.customer.address
+
+
+@dataclass(frozen=True)
+class SettingsOverview:
+    customers: list[ContactRow]
+    consents: list[Consent]
+    login_events: list[LoginEvent]
+    open_deletion_request: DeletionRequest | None
+    has_mfa: bool
+    current_terms: TermsVersion | None
+
+
+def settings_overview(*, user: User, now: datetime, login_limit: int = 10) -> SettingsOverview:
+    """Everything the settings page shows, in a fixed number of queries."""
+    customers = list(owned_customers(user=user))
+    changes = ContactChange.objects.filter(user=user, customer__in=[c.pk for c in customers]).order_by(
+        "customer_id", "-requested_at", "-id"
+    )
+    latest: dict[int, ContactChange] = {}
+    for change in changes:
+        latest.setdefault(change.customer_id, change)
+    return SettingsOverview(
+        customers=[ContactRow(customer=c, last_change=latest.get(c.pk)) for c in customers],
+        consents=list(
+            Consent.objects.filter(user=user).select_related("terms_version").order_by("-recorded_at", "-id")
+        ),
+        login_events=list(LoginEvent.objects.filter(user=user).order_by("-occurred_at", "-id")[:login_limit]),
+        open_deletion_request=DeletionRequest.objects.filter(user=user, status=DeletionRequestStatus.OPEN).first(),
+        has_mfa=Authenticator.objects.filter(user=user).exists(),
+        current_terms=current_terms(now=now),
+    )
+
+
+def user_has_mfa(*, user: User) -> bool:
+    return Authenticator.objects.filter(user=user).exists()

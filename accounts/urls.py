@@ -1,10 +1,19 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from ibok.core.views import area_not_ready
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", area_not_ready, {"title": _("Settings")}, name="settings"),
+    path("register/", views.register, name="register"),
+    path("register/sent/", views.register_sent, name="register-sent"),
+    path("register/confirm/<str:token>/", views.register_confirm, name="register-confirm"),
+    path("terms/", views.terms, name="terms"),
+    path("terms/accept/", views.terms_accept, name="terms-accept"),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/contact/", views.contact_update, name="contact-update"),
+    path("settings/language/", views.language_update, name="language-update"),
+    path("settings/customers/add/", views.customer_add, name="customer-add"),
+    path("settings/export/", views.data_export, name="data-export"),
+    path("settings/delete/", views.deletion_request, name="deletion-request"),
 ]

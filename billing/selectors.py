@@ -1,10 +1,12 @@
 """Billing reads, always scoped to what the acting user may see."""
 
+from decimal import Decimal
+
 from django.db.models import QuerySet, Sum
 
 from accounts.models import Customer, User
 from accounts.selectors import visible_customers
-from billing.models import Invoice, Payment, SyncRun, SyncStatus
+from billing.models import Invoice, InvoiceKind, Payment, SyncRun, SyncStatus
 
 
 def customers_with_balance(*, user: User) -> QuerySet[Customer]:
@@ -40,3 +42,23 @@ def last_successful_sync() -> SyncRun | None:
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+def last_invoice_matches(
+    *, customer: Customer | None, invoice_number: str | None = None, amount: Decimal | None = None
+) -> bool:
+    """Registration proof (accounts.proofs): the number or the gross amount of the customer's latest invoice.
+
+    Runs its one query even for customer=None, so an unknown customer number costs the same time.
+    """
+    latest = (
+        Invoice.objects.filter(customer_id=customer.pk if customer else None, kind=InvoiceKind.INVOICE)
+        .order_by("-issue_date", "-id")
+        .values("number", "gross")
+        .first()
+    )
+    if latest is None:
+        return False
+    if invoice_number is not None and "".join(invoice_number.split()).upper() == latest["number"].upper():
+        return True
+    return amount is not None and amount == latest["gross"]

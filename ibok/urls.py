@@ -4,7 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("ibok.pages.urls")),
     path("account/", include("allauth.urls")),
-    path("settings/", include("accounts.urls")),
+    path("", include("accounts.urls")),  # register/, terms/, settings/
     path("billing/", include("billing.urls")),
     path("meters/", include("meters.urls")),
     path("cases/", include("tickets.urls")),

@@ -1,0 +1,88 @@
+"""Two gates for signed-in users: staff set up a second factor before using the admin; customers accept new terms."""
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import selectors
+
+TERMS_PENDING = "accounts_terms_pending"  # session: id of the terms version waiting for acceptance
+TERMS_CHECKED_AT = "accounts_terms_checked_at"  # session: when the terms were last checked (ISO)
+TERMS_RECHECK = timedelta(minutes=5)  # a version published meanwhile reaches signed-in users within this time
+
+
+def terms_recheck(request: HttpRequest, *, user, now: datetime) -> int | None:
+    """Look up the terms in force and whether the user accepted them; remember the answer in the session."""
+    terms = selectors.current_terms(now=now)
+    pending = terms.pk if terms is not None and not selectors.terms_accepted(user=user, terms=terms) else None
+    request.session[TERMS_PENDING] = pending
+    request.session[TERMS_CHECKED_AT] = now.isoformat()
+    return pending
+
+
+def _exempt(path: str, prefixes: tuple[str, ...]) -> bool:
+    return path.startswith(prefixes)
+
+
+class TermsAcceptanceMiddleware:
+    """Send a signed-in customer to the acceptance page while a new terms version waits for them.
+
+    The answer is kept in the session and refreshed every TERMS_RECHECK, so most requests cost no query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_staff:
+            now = timezone.now()
+            checked = request.session.get(TERMS_CHECKED_AT)
+            if checked is None or datetime.fromisoformat(checked) < now - TERMS_RECHECK:
+                pending = terms_recheck(request, user=user, now=now)
+            else:
+                pending = request.session.get(TERMS_PENDING)
+            if pending and not _exempt(request.path, self.exempt_prefixes()):
+                return redirect(f"{reverse('accounts:terms-accept')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    @staticmethod
+    def exempt_prefixes() -> tuple[str, ...]:
+        return (
+            reverse("accounts:terms-accept"),
+            reverse("accounts:terms"),
+            reverse("account_logout"),
+            reverse("pages:accessibility"),
+            settings.STATIC_URL,
+            "/i18n/",
+        )
+
+
+class StaffMfaRequiredMiddleware:
+    """Staff without a second factor are sent to set one up before the admin opens for them.
+
+    The admin's own login goes through allauth's (accounts.admin wraps it), which asks for the second factor.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and request.path.startswith(reverse("admin:index"))
+            and not selectors.user_has_mfa(user=user)
+        ):
+            messages.warning(request, _("Staff must set up two-factor authentication before using the administration."))
+            return redirect("mfa_index")
+        return self.get_response(request)

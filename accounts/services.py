@@ -1,0 +1,454 @@
+"""Every write of the accounts app: registration, activation, consents, contact data, deletion requests."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts import emails, proofs, selectors, signals, tasks
+from accounts.models import (
+    AccessRole,
+    Consent,
+    ConsentKind,
+    ContactChange,
+    Customer,
+    CustomerAccess,
+    DeletionRequest,
+    DeletionRequestStatus,
+    LoginEvent,
+    Registration,
+    RegistrationStatus,
+    TermsVersion,
+    User,
+)
+from ibok.core.services import audit_record, outbox_put
+
+
+class RegistrationLinkUsed(Exception):
+    """The link's registration was already completed (the account exists)."""
+
+
+class CustomerAlreadyRegistered(Exception):
+    """Someone activated this customer number in the meantime."""
+
+
+class EmailAlreadyUsed(Exception):
+    """Another account took this e-mail in the meantime."""
+
+
+class CustomerProofRejected(Exception):
+    """Wrong pair, unknown number or someone else's customer: one answer for all three."""
+
+
+class CustomerAlreadyYours(Exception):
+    """The user already holds this customer number."""
+
+
+class ContactChangeNotAllowed(Exception):
+    """Only the customer (owner) may change the customer's contact data."""
+
+
+class DeletionAlreadyRequested(Exception):
+    """An earlier deletion request is still waiting for the office."""
+
+
+def normalize_customer_number(value: str) -> str:
+    return "".join(value.split())
+
+
+def registration_submit(
+    *,
+    customer_number: str,
+    invoice_number: str | None,
+    amount: Decimal | None,
+    email: str,
+    phone: str,
+    einvoice_requested: bool,
+    language: str,
+    ip_address: str | None,
+    base_url: str,
+    now: datetime,
+) -> Registration:
+    """Record a registration attempt and queue its e-mail; the caller shows one neutral answer whatever the outcome.
+
+    Every path runs the same queries (customer, proof, owner, e-mail, terms, insert) and queues the same task,
+    so neither the answer nor its timing tells whether the number exists, the pair matched or it is taken.
+    """
+    number = normalize_customer_number(customer_number)
+    customer = Customer.objects.filter(number=number).first()
+    proven = proofs.proof_matches(customer=customer, invoice_number=invoice_number, amount=amount)
+    owned = CustomerAccess.objects.filter(customer_id=customer.pk if customer else None, role=AccessRole.OWNER).exists()
+    email_taken = User.objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email)).exists()
+    terms = selectors.current_terms(now=now)
+    if not proven:
+        status = RegistrationStatus.REJECTED
+    elif owned:
+        status = RegistrationStatus.ALREADY_REGISTERED
+    elif email_taken:
+        status = RegistrationStatus.EMAIL_TAKEN
+    else:
+        status = RegistrationStatus.PENDING
+    with transaction.atomic():
+        registration = Registration.objects.create(
+            created_at=now,
+            ip_address=ip_address,
+            language=language,
+            customer_number=number[:32],
+            customer=customer,
+            email=email,
+            phone=phone,
+            terms_version=terms,
+            einvoice_requested=einvoice_requested,
+            status=status,
+        )
+        transaction.on_commit(
+            lambda: tasks.registration_email_send.delay(registration_id=registration.pk, base_url=base_url)
+        )
+    return registration
+
+
+def registration_token(*, registration: Registration) -> str:
+    return signing.dumps({"r": registration.pk, "e": registration.email}, salt=selectors.REGISTRATION_TOKEN_SALT)
+
+
+def _claim(registration_id: int, field: str, now: datetime) -> bool:
+    return Registration.objects.filter(pk=registration_id, **{f"{field}__isnull": True}).update(**{field: now}) == 1
+
+
+def _send_claimed(registration_id: int, field: str, send) -> None:
+    try:
+        send()
+    except Exception:
+        # Give the claim back so the retry sends the e-mail.
+        Registration.objects.filter(pk=registration_id).update(**{field: None})
+        raise
+
+
+def registration_email_deliver(*, registration_id: int, base_url: str, now: datetime) -> None:
+    """Send what the attempt calls for, once: the verification link, or a notice to the true owner."""
+    if not _claim(registration_id, "email_sent_at", now):
+        return
+    registration = Registration.objects.select_related("customer").get(pk=registration_id)
+    if registration.status == RegistrationStatus.PENDING:
+        link = base_url.rstrip("/") + reverse(
+            "accounts:register-confirm", kwargs={"token": registration_token(registration=registration)}
+        )
+        to, name, context = registration.email, "registration_verify", {"link": link}
+    elif registration.status == RegistrationStatus.ALREADY_REGISTERED:
+        owner = (
+            CustomerAccess.objects.filter(customer=registration.customer, role=AccessRole.OWNER)
+            .select_related("user")
+            .first()
+        )
+        if owner is None or not owner.user.email:
+            return
+        to, name = owner.user.email, "registration_already_registered"
+        context = {
+            "customer_number": registration.customer_number,
+            "login_url": base_url.rstrip("/") + reverse("account_login"),
+        }
+        registration.language = owner.user.language
+    elif registration.status == RegistrationStatus.EMAIL_TAKEN:
+        to, name = registration.email, "registration_email_taken"
+        holder = User.objects.filter(email__iexact=registration.email).first()
+        registration.language = holder.language if holder else registration.language
+        context = {
+            "customer_number": registration.customer_number,
+            "login_url": base_url.rstrip("/") + reverse("account_login"),
+        }
+    else:
+        # A wrong pair or an unknown number: the address given is not proven to belong to anyone; write nothing.
+        return
+    subject, text, html = emails.render_email(
+        name, {"registration": registration, **context}, language=registration.language
+    )
+    _send_claimed(
+        registration_id, "email_sent_at", lambda: emails.send_email(to=to, subject=subject, text=text, html=html)
+    )
+
+
+def registration_resend(*, registration: Registration, actor: User, now: datetime, base_url: str) -> bool:
+    """Staff: send the verification link of a pending registration again (a new link; the old one stays valid)."""
+    if not registration.is_pending:
+        return False
+    with transaction.atomic():
+        Registration.objects.filter(pk=registration.pk).update(email_sent_at=None)
+        audit_record(now=now, action="accounts.registration_resend", actor=actor, target=registration)
+        transaction.on_commit(
+            lambda: tasks.registration_email_send.delay(registration_id=registration.pk, base_url=base_url)
+        )
+    return True
+
+
+def _record_consents(
+    *, user: User, kinds: list[str], terms: TermsVersion | None, now: datetime, ip_address: str | None
+) -> None:
+    Consent.objects.bulk_create(
+        [
+            Consent(user=user, kind=kind, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address)
+            for kind in kinds
+        ]
+    )
+
+
+def registration_complete(
+    *, registration: Registration, password: str, now: datetime, ip_address: str | None, base_url: str
+) -> User:
+    """Create the account from a verified registration: the user, their e-mail (verified), owner access, consents.
+
+    Raises RegistrationLinkUsed, CustomerAlreadyRegistered, EmailAlreadyUsed. After commit: the activation
+    e-mail is queued and account_activated (and einvoice_requested_at_registration) are sent.
+    """
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_for_update(of=("self",)).select_related("customer").get(pk=registration.pk)
+        )
+        if registration.status != RegistrationStatus.PENDING:
+            raise RegistrationLinkUsed
+        customer = registration.customer
+        if CustomerAccess.objects.filter(customer=customer, role=AccessRole.OWNER).exists():
+            raise CustomerAlreadyRegistered
+        if User.objects.filter(
+            Q(email__iexact=registration.email) | Q(emailaddress__email__iexact=registration.email)
+        ).exists():
+            raise EmailAlreadyUsed
+        username = customer.number
+        if User.objects.filter(username=username).exists():
+            raise CustomerAlreadyRegistered
+        user = User(
+            username=username,
+            email=registration.email,
+            phone=registration.phone,
+            language=registration.language,
+        )
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+                CustomerAccess.objects.create(user=user, customer=customer, role=AccessRole.OWNER, granted_at=now)
+        except IntegrityError as exc:
+            raise CustomerAlreadyRegistered from exc
+        EmailAddress.objects.create(user=user, email=registration.email, verified=True, primary=True)
+        kinds = [ConsentKind.TERMS, ConsentKind.DATA_PROCESSING]
+        if registration.einvoice_requested:
+            kinds.append(ConsentKind.EINVOICE)
+        _record_consents(user=user, kinds=kinds, terms=registration.terms_version, now=now, ip_address=ip_address)
+        registration.status = RegistrationStatus.COMPLETED
+        registration.user = user
+        registration.completed_at = now
+        registration.save(update_fields=["status", "user", "completed_at"])
+        audit_record(
+            now=now,
+            action="accounts.account_activated",
+            actor=user,
+            target=user,
+            ip_address=ip_address,
+            details={"customer_number": customer.number, "registration_id": registration.pk},
+        )
+        registration_id, customer_id = registration.pk, customer.pk
+
+        def after_commit() -> None:
+            tasks.activation_email_send.delay(registration_id=registration_id, base_url=base_url)
+            signals.account_activated.send(sender=User, user=user, customer_ids=[customer_id])
+            if registration.einvoice_requested:
+                signals.einvoice_requested_at_registration.send(
+                    sender=User, user=user, customer_id=customer_id, email=user.email, registration_id=registration_id
+                )
+
+        transaction.on_commit(after_commit)
+    return user
+
+
+def activation_email_deliver(*, registration_id: int, base_url: str, now: datetime) -> None:
+    """The activation confirmation: the account works and the customer number is the login. Never a password."""
+    if not _claim(registration_id, "activation_sent_at", now):
+        return
+    registration = Registration.objects.select_related("user", "customer").get(pk=registration_id)
+    user = registration.user
+    context = {
+        "registration": registration,
+        "customer_number": registration.customer.number,
+        "login_url": base_url.rstrip("/") + reverse("account_login"),
+    }
+    subject, text, html = emails.render_email("account_activated", context, language=user.language)
+    _send_claimed(
+        registration_id,
+        "activation_sent_at",
+        lambda: emails.send_email(to=user.email, subject=subject, text=text, html=html),
+    )
+
+
+def customer_access_add(
+    *,
+    user: User,
+    customer_number: str,
+    invoice_number: str | None,
+    amount: Decimal | None,
+    now: datetime,
+    ip_address: str | None,
+) -> CustomerAccess:
+    """Add another customer number to the user's account after the same proof as at registration.
+
+    Raises CustomerAlreadyYours, CustomerProofRejected (wrong pair, unknown number, someone else's customer).
+    """
+    number = normalize_customer_number(customer_number)
+    customer = Customer.objects.filter(number=number).first()
+    proven = proofs.proof_matches(customer=customer, invoice_number=invoice_number, amount=amount)
+    owner_id = (
+        CustomerAccess.objects.filter(customer_id=customer.pk if customer else None, role=AccessRole.OWNER)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if proven and owner_id == user.pk:
+        raise CustomerAlreadyYours
+    if not proven or owner_id is not None:
+        raise CustomerProofRejected
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                access, _created = CustomerAccess.objects.update_or_create(
+                    user=user,
+                    customer=customer,
+                    defaults={"role": AccessRole.OWNER, "all_points": True, "granted_at": now},
+                )
+        except IntegrityError as exc:
+            raise CustomerProofRejected from exc
+        audit_record(
+            now=now,
+            action="accounts.customer_added",
+            actor=user,
+            target=customer,
+            ip_address=ip_address,
+            details={"customer_number": customer.number},
+        )
+        transaction.on_commit(
+            lambda: signals.account_activated.send(sender=User, user=user, customer_ids=[customer.pk])
+        )
+    return access
+
+
+def terms_accept(*, user: User, terms: TermsVersion, now: datetime, ip_address: str | None) -> Consent:
+    """Record the acceptance of a terms version."""
+    return Consent.objects.create(
+        user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address
+    )
+
+
+def contact_change_submit(
+    *,
+    user: User,
+    customer: Customer,
+    street: str,
+    building: str,
+    apartment: str,
+    postal_code: str,
+    city: str,
+    phone: str,
+    now: datetime,
+    ip_address: str | None,
+) -> ContactChange:
+    """Record the new address for letters and phone and queue them for the billing system in the same transaction.
+
+    Raises ContactChangeNotAllowed unless the user is the customer (a property manager cannot change base data).
+    """
+    if not CustomerAccess.objects.filter(user=user, customer=customer, role=AccessRole.OWNER).exists():
+        raise ContactChangeNotAllowed
+    with transaction.atomic():
+        change = ContactChange.objects.create(
+            user=user,
+            customer=customer,
+            requested_at=now,
+            street=street,
+            building=building,
+            apartment=apartment,
+            postal_code=postal_code,
+            city=city,
+            phone=phone,
+        )
+        User.objects.filter(pk=user.pk).update(phone=phone)
+        user.phone = phone
+        outbox_put(
+            now=now,
+            kind="contact_change",
+            customer_number=customer.number,
+            idempotency_key=f"accounts.contact_change:{change.pk}",
+            payload={
+                "customer_number": customer.number,
+                "requested_at": now.isoformat(),
+                "correspondence_address": {
+                    "street": street,
+                    "building": building,
+                    "apartment": apartment,
+                    "postal_code": postal_code,
+                    "city": city,
+                },
+                "phone": str(phone),
+            },
+        )
+        audit_record(now=now, action="accounts.contact_change", actor=user, target=change, ip_address=ip_address)
+    return change
+
+
+def language_set(*, user: User, language: str) -> None:
+    """The language of the portal and of the e-mails the user gets."""
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
+def deletion_request_submit(*, user: User, reason: str, now: datetime, ip_address: str | None) -> DeletionRequest:
+    """Record the user's request to delete the account, for the office to handle. Raises DeletionAlreadyRequested."""
+    with transaction.atomic():
+        if DeletionRequest.objects.filter(user=user, status=DeletionRequestStatus.OPEN).exists():
+            raise DeletionAlreadyRequested
+        try:
+            with transaction.atomic():
+                request = DeletionRequest.objects.create(
+                    user=user, username=user.get_username(), requested_at=now, reason=reason, ip_address=ip_address
+                )
+        except IntegrityError as exc:
+            raise DeletionAlreadyRequested from exc
+        audit_record(now=now, action="accounts.deletion_requested", actor=user, target=request, ip_address=ip_address)
+    return request
+
+
+def deletion_request_close(*, request: DeletionRequest, status: str, actor: User, now: datetime) -> bool:
+    """Staff: mark an open deletion request done or rejected (audited). False when it was not open."""
+    with transaction.atomic():
+        updated = DeletionRequest.objects.filter(pk=request.pk, status=DeletionRequestStatus.OPEN).update(
+            status=status, handled_at=now, handled_by=actor
+        )
+        if updated:
+            audit_record(
+                now=now,
+                action="accounts.deletion_request_closed",
+                actor=actor,
+                target=request,
+                details={"status": status},
+            )
+    return bool(updated)
+
+
+def login_event_record(
+    *, user: User | None, identifier: str, succeeded: bool, ip_address: str | None, user_agent: str, now: datetime
+) -> LoginEvent:
+    return LoginEvent.objects.create(
+        occurred_at=now,
+        user=user,
+        identifier=identifier[:254],
+        succeeded=succeeded,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+    )
+
+
+def data_export_record(*, user: User, now: datetime, ip_address: str | None) -> None:
+    audit_record(now=now, action="accounts.data_exported", actor=user, target=user, ip_address=ip_address)
+
+
+def unlock_record(*, user: User, actor: User, now: datetime, details: dict[str, Any]) -> None:
+    audit_record(now=now, action="accounts.unlocked", actor=actor, target=user, details=details)

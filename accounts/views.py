@@ -1,0 +1,290 @@
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import exports, forms, http, selectors, services, throttling
+from accounts.middleware import terms_recheck
+from accounts.models import User
+
+RECAPTCHA_CSP = {
+    "script-src": ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
+    "frame-src": ["https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"],
+}
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    """Registration by customer number and proof; the answer is the same whether or not the details match."""
+    if request.user.is_authenticated:
+        return redirect("pages:dashboard")
+    form = forms.RegistrationForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and not throttling.registration_allowed(
+        request, customer_number=request.POST.get("customer_number", "")
+    ):
+        form.is_valid()
+        form.add_error(None, _("Too many registration attempts. Please wait an hour and try again."))
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        services.registration_submit(
+            customer_number=data["customer_number"],
+            invoice_number=data["invoice_number"],
+            amount=data["amount"],
+            email=data["email"],
+            phone=data["phone"] or "",
+            einvoice_requested=data["einvoice"],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            ip_address=http.client_ip(request),
+            base_url=_base_url(request),
+            now=timezone.now(),
+        )
+        return redirect("accounts:register-sent")
+    context = {"form": form, "terms": selectors.current_terms(now=timezone.now())}
+    response = render(request, "accounts/register.html", context, status=status)
+    if settings.IBOK_RECAPTCHA_ENABLED:
+        response._csp_update = RECAPTCHA_CSP  # the widget's script and frame, on this page only
+    return response
+
+
+def register_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/register_sent.html")
+
+
+def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mail's link: the user sets a password, the account is activated, the activation e-mail goes out."""
+    try:
+        registration = selectors.registration_from_token(token=token)
+    except selectors.RegistrationLinkExpired:
+        return _link_problem(request, _("This link has expired. Please register again to get a new one."))
+    except selectors.RegistrationLinkAlreadyUsed:
+        return _link_problem(
+            request, _("This link has already been used: your account is active. Sign in with your customer number.")
+        )
+    except selectors.RegistrationLinkInvalid:
+        return _link_problem(
+            request, _("This link is not valid. Check that you copied the whole address from the e-mail.")
+        )
+    candidate = User(username=registration.customer.number, email=registration.email)
+    form = forms.SetPasswordForm(request.POST or None, user=candidate)
+    if form.is_valid():
+        try:
+            services.registration_complete(
+                registration=registration,
+                password=form.cleaned_data["password1"],
+                now=timezone.now(),
+                ip_address=http.client_ip(request),
+                base_url=_base_url(request),
+            )
+        except services.RegistrationLinkUsed:
+            return _link_problem(
+                request,
+                _("This link has already been used: your account is active. Sign in with your customer number."),
+            )
+        except (services.CustomerAlreadyRegistered, services.EmailAlreadyUsed):
+            return _link_problem(
+                request,
+                _("This customer number or e-mail already has an account. Sign in, or reset a forgotten password."),
+            )
+        messages.success(
+            request,
+            _("Your account is active. Sign in with your customer number %(number)s and your new password.")
+            % {"number": registration.customer.number},
+        )
+        return redirect("account_login")
+    return render(request, "accounts/register_confirm.html", {"form": form, "registration": registration})
+
+
+def _link_problem(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "accounts/link_problem.html", {"message": message}, status=400)
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/terms.html", {"terms": selectors.current_terms(now=timezone.now())})
+
+
+def _safe_next(request: HttpRequest, fallback: str = "pages:dashboard") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@login_required
+def terms_accept(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    current = selectors.current_terms(now=now)
+    if current is None or selectors.terms_accepted(user=request.user, terms=current):
+        return redirect(_safe_next(request))
+    form = forms.TermsAcceptForm(request.POST or None)
+    if form.is_valid():
+        services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
+        terms_recheck(request, user=request.user, now=now)
+        messages.success(request, _("Thank you. The new terms are accepted."))
+        return redirect(_safe_next(request))
+    return render(
+        request, "accounts/terms_accept.html", {"form": form, "terms": current, "next": _safe_next(request, "")}
+    )
+
+
+def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
+    user = request.user
+    overview = selectors.settings_overview(user=user, now=timezone.now())
+    customers = selectors.owned_customers(user=user)
+    first = overview.customers[0] if overview.customers else None
+    initial = {}
+    if first is not None:
+        source = first.last_change or first.customer
+        initial = {
+            "customer": first.customer.pk,
+            "street": source.street,
+            "building": source.building,
+            "apartment": source.apartment,
+            "postal_code": source.postal_code,
+            "city": source.city,
+            "phone": user.phone,
+        }
+    context = {
+        "overview": overview,
+        "contact_form": forms_override.get("contact_form") or forms.ContactForm(initial=initial, customers=customers),
+        "language_form": forms.LanguageForm(initial={"language": user.language}),
+        "deletion_form": forms_override.get("deletion_form") or forms.DeletionRequestForm(),
+    }
+    status = 400 if forms_override else 200
+    return render(request, "accounts/settings.html", context, status=status)
+
+
+@login_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return _settings_page(request)
+
+
+@login_required
+@require_POST
+def contact_update(request: HttpRequest) -> HttpResponse:
+    form = forms.ContactForm(request.POST, customers=selectors.owned_customers(user=request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.contact_change_submit(
+                user=request.user,
+                customer=data["customer"],
+                street=data["street"],
+                building=data["building"],
+                apartment=data["apartment"],
+                postal_code=data["postal_code"],
+                city=data["city"],
+                phone=data["phone"] or "",
+                now=timezone.now(),
+                ip_address=http.client_ip(request),
+            )
+        except services.ContactChangeNotAllowed:
+            form.add_error(None, _("Only the customer can change the contact data."))
+        else:
+            messages.success(request, _("Contact data saved. We are passing it to the customer service office."))
+            return redirect("accounts:settings")
+    return _settings_page(request, contact_form=form)
+
+
+@login_required
+@require_POST
+def language_update(request: HttpRequest) -> HttpResponse:
+    form = forms.LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages offered."))
+        return redirect("accounts:settings")
+    language = form.cleaned_data["language"]
+    services.language_set(user=request.user, language=language)
+    translation.activate(language)
+    messages.success(request, _("Language saved."))
+    response = redirect("accounts:settings")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=False,
+        samesite="Lax",
+    )
+    return response
+
+
+@login_required
+def customer_add(request: HttpRequest) -> HttpResponse:
+    """Add another customer number to the account: the same proof as at registration."""
+    form = forms.CustomerProofForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and not throttling.registration_allowed(
+        request, customer_number=request.POST.get("customer_number", "")
+    ):
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait an hour and try again."))
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            access = services.customer_access_add(
+                user=request.user,
+                customer_number=data["customer_number"],
+                invoice_number=data["invoice_number"],
+                amount=data["amount"],
+                now=timezone.now(),
+                ip_address=http.client_ip(request),
+            )
+        except services.CustomerAlreadyYours:
+            form.add_error("customer_number", _("This customer number is already in your account."))
+        except services.CustomerProofRejected:
+            form.add_error(None, _("These details do not match our records. Check them against your last invoice."))
+        else:
+            messages.success(
+                request, _("Customer number %(number)s added to your account.") % {"number": access.customer.number}
+            )
+            return redirect("accounts:settings")
+        status = 400
+    return render(request, "accounts/customer_add.html", {"form": form}, status=status)
+
+
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    """GDPR: a JSON file with everything the portal holds about the user."""
+    now = timezone.now()
+    data = exports.user_data_export(user=request.user, now=now)
+    services.data_export_record(user=request.user, now=now, ip_address=http.client_ip(request))
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="ibok-data-{timezone.localdate(now):%Y-%m-%d}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def deletion_request(request: HttpRequest) -> HttpResponse:
+    form = forms.DeletionRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.deletion_request_submit(
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+                ip_address=http.client_ip(request),
+            )
+        except services.DeletionAlreadyRequested:
+            form.add_error(None, _("Your earlier request is still waiting for the office."))
+        else:
+            messages.success(
+                request, _("Your request to delete the account has been recorded. The office will contact you.")
+            )
+            return redirect("accounts:settings")
+    return _settings_page(request, deletion_form=form)
