@@ -1,8 +1,20 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from getpaid.models import Payment as GetpaidPayment
 from import_export.admin import ExportMixin
 
-from billing.models import CustomerBalance, Invoice, InvoiceLine, Payment, PaymentAllocation, SyncRun
+from billing.models import (
+    BrokerEvent,
+    CalendarFeed,
+    CustomerBalance,
+    Invoice,
+    InvoiceLine,
+    OnlinePayment,
+    OnlinePaymentItem,
+    Payment,
+    PaymentAllocation,
+    SyncRun,
+)
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -30,9 +42,9 @@ class InvoiceAdmin(ExportMixin, admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ExportMixin, admin.ModelAdmin):
-    list_display = ["external_id", "customer", "paid_date", "amount", "channel", "title"]
+    list_display = ["external_id", "customer", "paid_date", "amount", "channel", "title", "portal_reference"]
     list_filter = ["channel", "paid_date"]
-    search_fields = ["=external_id", "=customer__number", "customer__name", "title"]
+    search_fields = ["=external_id", "=customer__number", "customer__name", "title", "=portal_reference"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     date_hierarchy = "paid_date"
@@ -64,6 +76,84 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("rejected"))
     def rejected(self, obj: SyncRun) -> int:
         return obj.total("rejected")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class OnlinePaymentItemInline(admin.TabularInline):
+    model = OnlinePaymentItem
+    extra = 0
+    fields = ["invoice", "amount"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class BrokerEventInline(admin.TabularInline):
+    model = BrokerEvent
+    extra = 0
+    fields = ["received_at", "outcome", "detail", "remote_addr", "payload"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["received_at", "id"]
+
+
+class BrokerPaymentInline(admin.TabularInline):
+    model = GetpaidPayment
+    fk_name = "order"
+    extra = 0
+    fields = [
+        "id",
+        "backend",
+        "status",
+        "amount_required",
+        "amount_paid",
+        "external_id",
+        "created_on",
+        "last_payment_on",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["created_on"]
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(admin.ModelAdmin):
+    """Online payments with the broker's side (django-getpaid) and every notification the broker sent."""
+
+    list_display = ["reference", "customer", "created_at", "total", "paid_at", "broker_reference"]
+    list_filter = [("paid_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["=reference", "=broker_reference", "=customer__number", "customer__name"]
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OnlinePayment._meta.fields]
+    inlines = [OnlinePaymentItemInline, BrokerPaymentInline, BrokerEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(BrokerEvent)
+class BrokerEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "outcome", "online_payment", "detail", "remote_addr"]
+    list_filter = ["outcome"]
+    search_fields = ["=online_payment__reference", "detail"]
+    list_select_related = ["online_payment"]
+    readonly_fields = [f.name for f in BrokerEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    search_fields = ["=user__username", "user__email"]
+    fields = ["user", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -7,6 +7,13 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from getpaid.registry import registry
+
+        from billing.payments.przelewy24 import PaymentProcessor
+
+        if PaymentProcessor.slug not in registry:
+            registry.register(PaymentProcessor)
+
         from accounts.proofs import register_proof_checker
         from billing.selectors import last_invoice_matches
 

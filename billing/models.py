@@ -1,7 +1,12 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from getpaid.abstracts import AbstractOrder
 
 from accounts.models import Customer, DeliveryPoint
 from ibok.core.models import SyncedModel
@@ -145,6 +150,8 @@ class Payment(SyncedModel):
     channel = models.CharField(_("channel"), max_length=12, choices=PaymentChannel)
     title = models.CharField(_("title"), max_length=200, blank=True)
     invoices = models.ManyToManyField(Invoice, through="PaymentAllocation", related_name="payments")
+    # The reference of the portal's online payment this booking confirms (docs/billing-sync.md).
+    portal_reference = models.CharField(_("portal reference"), max_length=64, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("payment")
@@ -155,7 +162,12 @@ class Payment(SyncedModel):
                 condition=Q(channel__in=PaymentChannel.values), name="billing_payment_channel_valid"
             ),
         ]
-        indexes = [models.Index(fields=["customer", "-paid_date", "-id"], name="billing_payment_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-paid_date", "-id"], name="billing_payment_customer_idx"),
+            models.Index(
+                fields=["portal_reference"], name="billing_payment_portal_ref_idx", condition=~Q(portal_reference="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.paid_date} {self.amount} zł"
@@ -251,3 +263,146 @@ class SyncRun(models.Model):
 
     def total(self, key: str) -> int:
         return sum(entity.get(key, 0) for entity in self.counts.values())
+
+
+class OnlinePayment(AbstractOrder):
+    """A customer's online payment of chosen invoices (or an amount) through the broker: django-getpaid's order.
+
+    Paid (`paid_at`) once the broker's verified notification arrives; booked once the billing system sends a
+    payment carrying this `reference` as its portal_reference. In between the invoices show "payment in progress".
+    """
+
+    reference = models.CharField(_("payment reference"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="online_payments"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="online_payments"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    fee = models.DecimalField(_("fee"), max_digits=12, decimal_places=2)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="PLN")
+    title = models.CharField(_("title"), max_length=128)
+    paid_at = models.DateTimeField(_("paid at (broker confirmed)"), null=True, blank=True)
+    broker_reference = models.CharField(_("broker's reference"), max_length=64, blank=True)
+    invoices = models.ManyToManyField(Invoice, through="OnlinePaymentItem", related_name="online_payments")
+
+    class Meta:
+        verbose_name = _("online payment")
+        verbose_name_plural = _("online payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_onlinepayment_amount_positive"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="billing_onlinepayment_fee_non_negative"),
+            models.CheckConstraint(condition=Q(total=F("amount") + F("fee")), name="billing_onlinepayment_total_sum"),
+            models.CheckConstraint(condition=Q(currency="PLN"), name="billing_onlinepayment_currency_pln"),
+            models.UniqueConstraint(
+                fields=["broker_reference"],
+                condition=~Q(broker_reference=""),
+                name="billing_onlinepayment_broker_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | ~Q(broker_reference=""),
+                name="billing_onlinepayment_paid_has_broker_reference",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="billing_onlinepay_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
+
+    # django-getpaid's order interface
+    def get_absolute_url(self) -> str:
+        return reverse("billing:online-payment-detail", kwargs={"reference": self.reference})
+
+    def get_total_amount(self) -> Decimal:
+        return self.total
+
+    def get_currency(self) -> str:
+        return self.currency
+
+    def get_buyer_info(self) -> dict:
+        return {"email": self.user.email or self.customer.email}
+
+    def get_description(self) -> str:
+        return self.title
+
+
+class OnlinePaymentItem(models.Model):
+    """An invoice an online payment pays, with the part of the amount meant for it."""
+
+    online_payment = models.ForeignKey(
+        OnlinePayment, verbose_name=_("online payment"), on_delete=models.CASCADE, related_name="items"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="online_payment_items"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("paid invoice")
+        verbose_name_plural = _("paid invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["online_payment", "invoice"], name="billing_onlinepaymentitem_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_onlinepaymentitem_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.online_payment_id} → {self.invoice_id}: {self.amount}"
+
+
+class BrokerEventOutcome(models.TextChoices):
+    ACCEPTED = "ACCEPTED", _("Accepted")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class BrokerEvent(models.Model):
+    """Every notification the payment broker sent, verified or not: what staff look at when a payment is disputed."""
+
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    online_payment = models.ForeignKey(
+        OnlinePayment,
+        verbose_name=_("online payment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="broker_events",
+    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=BrokerEventOutcome)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    remote_addr = models.GenericIPAddressField(_("sender address"), null=True, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("broker event")
+        verbose_name_plural = _("broker events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=BrokerEventOutcome.values), name="billing_brokerevent_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+
+class CalendarFeed(models.Model):
+    """A private, revocable address of a user's calendar of due dates (ICS)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"

@@ -1,33 +1,187 @@
-"""Billing reads, always scoped to what the acting user may see."""
+"""Billing reads, always scoped to what the acting user may see.
 
+Who sees what (the same rule as accounts.selectors.visible_delivery_points): a user with all points of a customer
+sees all its documents and payments; a property manager with a subset of points sees the documents of those
+points and the parts of payments that settled them. `scope_for` resolves that once per request (one query) so
+every list below filters by plain ids, which PostgreSQL answers from indexes however large the tables are.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from getpaid.models import Payment as GetpaidPayment
 
-from accounts.models import Customer, User
+from accounts.models import Customer, CustomerAccess, DeliveryPoint, User
 from accounts.selectors import visible_customers
-from billing.models import Invoice, InvoiceKind, Payment, SyncRun, SyncStatus
+from billing.models import (
+    CalendarFeed,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    OnlinePayment,
+    OnlinePaymentItem,
+    Payment,
+    PaymentAllocation,
+    SyncRun,
+    SyncStatus,
+)
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: whole customers, and single delivery points of partially managed customers."""
+
+    full_customer_ids: frozenset[int] = frozenset()
+    partial_customer_ids: frozenset[int] = frozenset()
+    partial_point_ids: frozenset[int] = frozenset()
+
+    @property
+    def customer_ids(self) -> frozenset[int]:
+        return self.full_customer_ids | self.partial_customer_ids
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.customer_ids
+
+    def invoice_filter(self, prefix: str = "") -> Q:
+        q = Q(**{f"{prefix}customer_id__in": self.full_customer_ids}) if self.full_customer_ids else Q(pk__in=[])
+        if self.partial_point_ids:
+            q |= Q(**{f"{prefix}delivery_point_id__in": self.partial_point_ids})
+        return q
+
+
+def scope_for(*, user: User) -> Scope:
+    """The user's access, read once (one query)."""
+    if not user.is_authenticated:
+        return Scope()
+    full, partial_customers, partial_points = set(), set(), set()
+    for customer_id, all_points, point_id in CustomerAccess.objects.filter(user=user).values_list(
+        "customer_id", "all_points", "points__id"
+    ):
+        if all_points:
+            full.add(customer_id)
+        else:
+            partial_customers.add(customer_id)
+            if point_id is not None:
+                partial_points.add(point_id)
+    return Scope(frozenset(full), frozenset(partial_customers - full), frozenset(partial_points))
+
+
+def _in_progress() -> Exists:
+    """An online payment the broker confirmed for this invoice, not yet booked by the billing system."""
+    booked = Payment.objects.filter(portal_reference=OuterRef("online_payment__reference"))
+    return Exists(
+        OnlinePaymentItem.objects.filter(invoice=OuterRef("pk"), online_payment__paid_at__isnull=False).exclude(
+            Exists(booked)
+        )
+    )
+
+
+def visible_invoices(*, scope: Scope) -> QuerySet[Invoice]:
+    if scope.is_empty:
+        return Invoice.objects.none()
+    return Invoice.objects.filter(scope.invoice_filter())
+
+
+def invoices_annotated(*, scope: Scope) -> QuerySet[Invoice]:
+    return (
+        visible_invoices(scope=scope).select_related("customer", "delivery_point").annotate(in_progress=_in_progress())
+    )
+
+
+def status_filter(status: str, today: date) -> Q:
+    """The SQL twin of Invoice.status_on()."""
+    unpaid = Q(outstanding__gt=0)
+    return {
+        InvoiceStatus.PAID: Q(outstanding__lte=0),
+        InvoiceStatus.OVERDUE: unpaid & Q(due_date__lt=today),
+        InvoiceStatus.PARTIAL: unpaid & Q(due_date__gte=today, outstanding__lt=F("gross")),
+        InvoiceStatus.UNPAID: unpaid & Q(due_date__gte=today, outstanding__gte=F("gross")),
+    }[InvoiceStatus(status)]
+
+
+def invoice_list(
+    *,
+    scope: Scope,
+    today: date,
+    status: str = "",
+    delivery_point_id: int | None = None,
+    customer_id: int | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+) -> QuerySet[Invoice]:
+    """Invoices, corrections and interest notes, the latest first, filtered as asked."""
+    invoices = invoices_annotated(scope=scope)
+    if status:
+        invoices = invoices.filter(status_filter(status, today))
+    if delivery_point_id:
+        invoices = invoices.filter(delivery_point_id=delivery_point_id)
+    if customer_id:
+        invoices = invoices.filter(customer_id=customer_id)
+    if issued_from:
+        invoices = invoices.filter(issue_date__gte=issued_from)
+    if issued_to:
+        invoices = invoices.filter(issue_date__lte=issued_to)
+    return invoices.order_by("-issue_date", "-id")
+
+
+def invoice_detail(*, scope: Scope, invoice_id: int) -> Invoice:
+    """One invoice with its lines, the payments that settled it and the document it corrects (4 queries)."""
+    allocations = PaymentAllocation.objects.select_related("payment").order_by("payment__paid_date", "id")
+    return (
+        invoices_annotated(scope=scope)
+        .select_related("corrected_invoice")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
+            Prefetch("allocations", queryset=allocations),
+        )
+        .get(pk=invoice_id)
+    )
+
+
+def delivery_points_for(*, scope: Scope) -> QuerySet[DeliveryPoint]:
+    q = Q(customer_id__in=scope.full_customer_ids)
+    if scope.partial_point_ids:
+        q |= Q(pk__in=scope.partial_point_ids)
+    return DeliveryPoint.objects.filter(q).order_by("customer_id", "code", "id")
+
+
+def customers_for(*, scope: Scope) -> QuerySet[Customer]:
+    return Customer.objects.filter(pk__in=scope.customer_ids).order_by("number", "id")
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------------
 
 
 def customers_with_balance(*, user: User) -> QuerySet[Customer]:
     return visible_customers(user=user).select_related("balance").order_by("number", "id")
 
 
-def invoices_to_pay(*, user: User, limit: int = 5) -> QuerySet[Invoice]:
-    """Unpaid documents, the earliest due first."""
-    return (
-        Invoice.objects.filter(customer__in=visible_customers(user=user), outstanding__gt=0)
-        .select_related("customer")
-        .order_by("due_date", "id")[:limit]
-    )
+def invoices_to_pay(*, user: User, limit: int = 5, scope: Scope | None = None) -> QuerySet[Invoice]:
+    """Unpaid documents, the earliest due first, each marked when an online payment for it is in progress."""
+    scope = scope if scope is not None else scope_for(user=user)
+    return invoices_annotated(scope=scope).filter(outstanding__gt=0).order_by("due_date", "id")[:limit]
 
 
-def recent_payments(*, user: User, limit: int = 5) -> QuerySet[Payment]:
-    return (
-        Payment.objects.filter(customer__in=visible_customers(user=user))
-        .select_related("customer")
-        .order_by("-paid_date", "-id")[:limit]
-    )
+def _visible_payments(scope: Scope) -> QuerySet[Payment]:
+    if scope.is_empty:
+        return Payment.objects.none()
+    q = Q(customer_id__in=scope.full_customer_ids)
+    if scope.partial_point_ids:
+        granted = PaymentAllocation.objects.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
+        q |= Exists(granted.filter(payment=OuterRef("pk")))
+    return Payment.objects.filter(q)
+
+
+def recent_payments(*, user: User, limit: int = 5, scope: Scope | None = None) -> QuerySet[Payment]:
+    scope = scope if scope is not None else scope_for(user=user)
+    return _visible_payments(scope).select_related("customer").order_by("-paid_date", "-id")[:limit]
 
 
 def overdue_total(*, user: User):
@@ -36,11 +190,243 @@ def overdue_total(*, user: User):
     )["total"]
 
 
+@dataclass
+class PointDues:
+    """What is left to pay for one delivery point (or the customer-wide documents when point is None)."""
+
+    customer_id: int
+    point_id: int | None
+    point_code: str
+    point_address: str
+    outstanding: Decimal = ZERO
+    overdue: Decimal = ZERO
+    next_due_date: date | None = None
+    next_due_amount: Decimal = ZERO
+
+
+@dataclass
+class CustomerDues:
+    customer_id: int
+    outstanding: Decimal = ZERO
+    overdue: Decimal = ZERO
+    next_due_date: date | None = None
+    next_due_amount: Decimal = ZERO
+    points: list[PointDues] = field(default_factory=list)
+
+    @property
+    def has_many_points(self) -> bool:
+        return len(self.points) > 1
+
+
+def dues_by_point(*, scope: Scope, today: date) -> dict[int, CustomerDues]:
+    """Per customer and delivery point: left to pay, overdue, and the next due date with its amount (one query)."""
+    rows = (
+        visible_invoices(scope=scope)
+        .filter(outstanding__gt=0)
+        .values("customer_id", "delivery_point_id", "due_date")
+        .annotate(
+            code=F("delivery_point__code"),
+            street=F("delivery_point__street"),
+            building=F("delivery_point__building"),
+            apartment=F("delivery_point__apartment"),
+            city=F("delivery_point__city"),
+            amount=Coalesce(Sum("outstanding"), ZERO),
+        )
+        .order_by("customer_id", "delivery_point__code", "delivery_point_id", "due_date")
+    )
+    result: dict[int, CustomerDues] = {}
+    points: dict[tuple[int, int | None], PointDues] = {}
+    for row in rows:
+        customer = result.setdefault(row["customer_id"], CustomerDues(customer_id=row["customer_id"]))
+        key = (row["customer_id"], row["delivery_point_id"])
+        point = points.get(key)
+        if point is None:
+            number = f"{row['building']}/{row['apartment']}" if row["apartment"] else (row["building"] or "")
+            address = f"{row['street']} {number}, {row['city']}" if row["street"] else ""
+            point = points[key] = PointDues(row["customer_id"], row["delivery_point_id"], row["code"] or "", address)
+            customer.points.append(point)
+        for target in (customer, point):
+            target.outstanding += row["amount"]
+            if row["due_date"] < today:
+                target.overdue += row["amount"]
+            elif target.next_due_date is None or row["due_date"] < target.next_due_date:
+                target.next_due_date, target.next_due_amount = row["due_date"], row["amount"]
+            elif row["due_date"] == target.next_due_date:
+                target.next_due_amount += row["amount"]
+    return result
+
+
 def last_successful_sync() -> SyncRun | None:
     return (
         SyncRun.objects.filter(status__in=[SyncStatus.SUCCEEDED, SyncStatus.SUCCEEDED_WITH_REJECTS])
         .order_by("-finished_at", "-id")
         .first()
+    )
+
+
+# --- settlements (the ledger) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    on: date
+    kind: str  # an InvoiceKind value or "PAYMENT"
+    document: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+    invoice_id: int | None = None
+
+    @property
+    def is_payment(self) -> bool:
+        return self.kind == "PAYMENT"
+
+
+@dataclass(frozen=True)
+class Ledger:
+    customer: Customer
+    date_from: date
+    date_to: date
+    opening: Decimal
+    entries: list[LedgerEntry]
+    closing: Decimal
+    partial: bool
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((e.debit for e in self.entries), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((e.credit for e in self.entries), ZERO)
+
+
+def ledger(*, scope: Scope, customer: Customer, date_from: date, date_to: date) -> Ledger:
+    """Documents (debit) and payments (credit) of one customer in [date_from, date_to] with a running balance.
+
+    The opening balance is everything before date_from. A partial manager sees the documents of their points
+    and, as payments, the parts that settled them. Five queries whatever the history length.
+    """
+    partial = customer.pk not in scope.full_customer_ids
+    invoices = visible_invoices(scope=scope).filter(customer=customer)
+    if partial:
+        credits = PaymentAllocation.objects.filter(invoice__in=invoices).annotate(
+            on=F("payment__paid_date"), value=F("amount")
+        )
+    else:
+        credits = Payment.objects.filter(customer=customer).annotate(on=F("paid_date"), value=F("amount"))
+    opening = (invoices.filter(issue_date__lt=date_from).aggregate(s=Sum("gross"))["s"] or ZERO) - (
+        credits.filter(on__lt=date_from).aggregate(s=Sum("value"))["s"] or ZERO
+    )
+    rows: list[tuple] = []
+    for invoice in invoices.filter(issue_date__gte=date_from, issue_date__lte=date_to).only(
+        "id", "number", "kind", "issue_date", "due_date", "gross"
+    ):
+        label = InvoiceKind(invoice.kind).label
+        rows.append(
+            (invoice.issue_date, 0, invoice.id, invoice.kind, invoice.number, str(label), invoice.gross, invoice.id)
+        )
+    in_period = credits.filter(on__gte=date_from, on__lte=date_to)
+    for credit in in_period.select_related("payment") if partial else in_period:
+        payment = credit.payment if partial else credit
+        description = str(payment.get_channel_display()) + (f": {payment.title}" if payment.title else "")
+        rows.append((credit.on, 1, payment.id, "PAYMENT", payment.external_id, description, -credit.value, None))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    balance = opening
+    entries = []
+    for on, _order, _id, kind, document, description, amount, invoice_id in rows:
+        balance += amount
+        entries.append(
+            LedgerEntry(
+                on=on,
+                kind=kind,
+                document=document,
+                description=description,
+                debit=amount if amount > 0 else ZERO,
+                credit=-amount if amount < 0 else ZERO,
+                balance=balance,
+                invoice_id=invoice_id,
+            )
+        )
+    return Ledger(customer, date_from, date_to, opening, entries, balance, partial)
+
+
+# --- payments --------------------------------------------------------------------------------------------------
+
+
+def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Payment]:
+    """Booked payments, the latest first; each with what it settled (prefetched: one more query a page)."""
+    payments = _visible_payments(scope)
+    if customer_id:
+        payments = payments.filter(customer_id=customer_id)
+    allocations = PaymentAllocation.objects.filter(scope.invoice_filter("invoice__")).select_related("invoice")
+    return (
+        payments.select_related("customer")
+        .prefetch_related(Prefetch("allocations", queryset=allocations.order_by("invoice__due_date", "id")))
+        .order_by("-paid_date", "-id")
+    )
+
+
+def online_payments_in_progress(*, scope: Scope) -> QuerySet[OnlinePayment]:
+    """Online payments the broker confirmed that the billing system has not booked yet."""
+    booked = Payment.objects.filter(portal_reference=OuterRef("reference"))
+    return (
+        OnlinePayment.objects.filter(customer_id__in=scope.customer_ids, paid_at__isnull=False)
+        .exclude(Exists(booked))
+        .select_related("customer")
+        .order_by("-paid_at", "-id")
+    )
+
+
+def online_payment_detail(*, scope: Scope, reference: str) -> OnlinePayment:
+    """The return page's payment: only one of the user's customers'; annotated `booked`."""
+    booked = Payment.objects.filter(portal_reference=OuterRef("reference"))
+    return (
+        OnlinePayment.objects.filter(customer_id__in=scope.customer_ids)
+        .select_related("customer")
+        .prefetch_related(
+            Prefetch("items", queryset=OnlinePaymentItem.objects.select_related("invoice").order_by("id"))
+        )
+        .annotate(booked=Exists(booked))
+        .get(reference=reference)
+    )
+
+
+def invoices_payable(*, scope: Scope) -> QuerySet[Invoice]:
+    """What may be chosen for an online payment: unpaid, not already being paid."""
+    return invoices_annotated(scope=scope).filter(outstanding__gt=0, in_progress=False).order_by("due_date", "id")
+
+
+def broker_payment_by_id(*, payment_id) -> GetpaidPayment:
+    """The broker's side of a payment, for the notification handler (not user-scoped: the broker calls)."""
+    return GetpaidPayment.objects.get(pk=payment_id)
+
+
+def broker_payment_for(*, online_payment: OnlinePayment):
+    """The django-getpaid payment of an online payment, if one was started."""
+    return online_payment.payments.order_by("-created_on").first()
+
+
+# --- the calendar feed -----------------------------------------------------------------------------------------
+
+
+def calendar_feed_of(*, user: User) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user).first()
+
+
+def calendar_by_token(*, token: str) -> CalendarFeed:
+    """Raises CalendarFeed.DoesNotExist for an unknown (or revoked) token."""
+    return CalendarFeed.objects.select_related("user").get(token=token, user__is_active=True)
+
+
+def calendar_invoices(*, scope: Scope, since: date) -> QuerySet[Invoice]:
+    """Due dates worth a calendar entry: every unpaid document, and the paid ones due since `since`."""
+    return (
+        visible_invoices(scope=scope)
+        .filter(Q(outstanding__gt=0) | Q(due_date__gte=since))
+        .select_related("customer")
+        .order_by("due_date", "id")
     )
 
 

@@ -1,12 +1,38 @@
 """Billing writes."""
 
-from collections.abc import Callable
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
-from billing.models import SyncRun, SyncStatus
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+from getpaid.models import Payment as GetpaidPayment
+from getpaid.types import PaymentStatus as GetpaidStatus
+
+from accounts.models import Customer, User
+from billing.models import (
+    BrokerEvent,
+    BrokerEventOutcome,
+    CalendarFeed,
+    Invoice,
+    OnlinePayment,
+    OnlinePaymentItem,
+    SyncRun,
+    SyncStatus,
+)
+from billing.payments.przelewy24 import PaymentProcessor
 from billing.sync.importer import BatchRefused, Loader
+from ibok.core.money import round_money
+from ibok.core.services import outbox_put
+
+logger = logging.getLogger(__name__)
 
 
 def batch_import(*, folder: Path, clock: Callable[[], datetime], source: str = "") -> SyncRun:
@@ -31,6 +57,154 @@ def batch_import(*, folder: Path, clock: Callable[[], datetime], source: str = "
         raise
     run.cursor_to = result.cursor
     run.counts = {name: asdict(counts) for name, counts in result.counts.items()}
+
+
+class OnlinePaymentRefused(Exception):
+    """The chosen invoices or amount cannot be paid online (message is shown to the customer)."""
+
+
+MAX_ONLINE_AMOUNT = Decimal("99999.99")
+
+
+def online_payment_start(
+    *,
+    user: User,
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    amount: Decimal | None,
+    fee: Decimal,
+    now: datetime,
+) -> GetpaidPayment:
+    """Open an online payment of the chosen invoices (their outstanding amounts) or of a given amount.
+
+    Returns django-getpaid's payment, ready for prepare_transaction(). Raises OnlinePaymentRefused.
+    """
+    if any(invoice.customer_id != customer.pk for invoice in invoices):
+        raise OnlinePaymentRefused(_("Choose invoices of one customer number at a time."))
+    if any(invoice.outstanding <= 0 for invoice in invoices):
+        raise OnlinePaymentRefused(_("One of the chosen invoices is already paid."))
+    if invoices:
+        amount = sum((invoice.outstanding for invoice in invoices), Decimal("0.00"))
+    if amount is None or amount <= 0:
+        raise OnlinePaymentRefused(_("Choose at least one invoice or enter the amount to pay."))
+    amount = round_money(amount)
+    if amount + fee > MAX_ONLINE_AMOUNT:
+        raise OnlinePaymentRefused(_("An online payment can be at most 99 999,99 zł. Please pay by bank transfer."))
+    reference = f"IBOK-{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+    numbers = ", ".join(invoice.number for invoice in invoices)
+    title = f"{reference} nr odbiorcy {customer.number}" + (f": {numbers}" if numbers else "")
+    with transaction.atomic():
+        online_payment = OnlinePayment.objects.create(
+            reference=reference,
+            customer=customer,
+            user=user,
+            created_at=now,
+            amount=amount,
+            fee=fee,
+            total=amount + fee,
+            title=title[:128],
+        )
+        OnlinePaymentItem.objects.bulk_create(
+            OnlinePaymentItem(online_payment=online_payment, invoice=invoice, amount=invoice.outstanding)
+            for invoice in invoices
+        )
+        return GetpaidPayment.objects.create(
+            order=online_payment,
+            amount_required=online_payment.total,
+            currency=online_payment.currency,
+            backend=PaymentProcessor.slug,
+            description=online_payment.title,
+        )
+
+
+def online_payment_confirm(*, broker_payment: GetpaidPayment, now: datetime) -> bool:
+    """Record a payment the broker confirmed (verified notification), once, and queue it for the billing system.
+
+    Call inside the transaction that stored the broker's confirmation. Idempotent: a repeated notification
+    finds the payment already recorded and queues nothing; returns whether this call recorded it.
+    """
+    if broker_payment.status != GetpaidStatus.PAID or not broker_payment.external_id:
+        return False
+    online_payment = OnlinePayment.objects.select_related("customer").get(pk=broker_payment.order_id)
+    recorded = OnlinePayment.objects.filter(pk=online_payment.pk, paid_at__isnull=True).update(
+        paid_at=now, broker_reference=broker_payment.external_id
+    )
+    if not recorded:
+        return False
+    items = list(online_payment.items.select_related("invoice").order_by("id"))
+    outbox_put(
+        now=now,
+        kind="online_payment",
+        customer_number=online_payment.customer.number,
+        idempotency_key=f"online_payment:{online_payment.reference}",
+        payload={
+            "portal_reference": online_payment.reference,
+            "customer_id": online_payment.customer.external_id,
+            "paid_at": now.isoformat(),
+            "amount": str(online_payment.amount),
+            "fee": str(online_payment.fee),
+            "total": str(online_payment.total),
+            "currency": online_payment.currency,
+            "broker": broker_payment.backend,
+            "broker_reference": broker_payment.external_id,
+            "invoices": [{"invoice_id": item.invoice.external_id, "amount": str(item.amount)} for item in items],
+        },
+    )
+    return True
+
+
+def broker_event_record(
+    *,
+    now: datetime,
+    broker_payment_id: str,
+    accepted: bool,
+    detail: str,
+    remote_addr: str | None,
+    payload: dict,
+) -> BrokerEvent:
+    """Keep every notification the broker sent (also forged or refused ones) for staff."""
+    online_payment_id = GetpaidPayment.objects.filter(pk=broker_payment_id).values_list("order_id", flat=True).first()
+    return BrokerEvent.objects.create(
+        received_at=now,
+        online_payment_id=online_payment_id,
+        outcome=BrokerEventOutcome.ACCEPTED if accepted else BrokerEventOutcome.REJECTED,
+        detail=detail[:200],
+        remote_addr=remote_addr or None,
+        payload=payload,
+    )
+
+
+def calendar_feed_issue(*, user: User, now: datetime) -> CalendarFeed:
+    """Give the user a new private calendar address; the previous one stops working at once."""
+    feed, _created = CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32), "created_at": now}
+    )
+    return feed
+
+
+def calendar_feed_revoke(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+def invoice_pdf_ensure(*, invoice: Invoice) -> str:
+    """The storage name of the invoice's PDF, rendering and storing it the first time (safe to run twice).
+
+    A PDF the billing system sent is kept as it is.
+    """
+    if invoice.pdf:
+        return invoice.pdf.name
+    from billing import pdf
+
+    content = pdf.render_invoice(invoice=invoice)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", invoice.number)
+    name = default_storage.save(f"invoices/portal/{invoice.issue_date:%Y/%m}/{safe}.pdf", ContentFile(content))
+    # Two renders at once: the first to store wins; the other removes its copy and serves the winner's.
+    if Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name):
+        invoice.pdf.name = name
+        return name
+    default_storage.delete(name)
+    invoice.refresh_from_db(fields=["pdf"])
+    return invoice.pdf.name
     run.errors = result.errors
     run.status = SyncStatus.SUCCEEDED_WITH_REJECTS if result.rejected else SyncStatus.SUCCEEDED
     run.finished_at = clock()

@@ -6,6 +6,7 @@ See docs/operations.md for every variable.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "import_export",
     "csp",
+    "getpaid",
     "ibok.core",
     "accounts",
     "meters",
@@ -294,6 +296,24 @@ IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
 IBOK_READING_WINDOW_DAYS = os.environ.get("IBOK_READING_WINDOW_DAYS", "L10,1-5")
 # A meter's legalization is highlighted this many days before it expires.
 IBOK_LEGALIZATION_WARNING_DAYS = env_int("IBOK_LEGALIZATION_WARNING_DAYS", 60)
+# Billing (issue 4): online payments through django-getpaid, the invoice PDF, the calendar feed.
+# The fee the utility charges for an online payment (the seeds: 1 zł); 0 for none.
+IBOK_PAYMENT_FEE = Decimal(os.environ.get("IBOK_PAYMENT_FEE", "1.00"))
+# Przelewy24 credentials; without them (and with IBOK_PAYMENT_SANDBOX on, the default with DEBUG) payments go
+# to the bundled sandbox broker, which speaks the same protocol from inside the portal.
+IBOK_PAYMENT_SANDBOX = env_bool("IBOK_PAYMENT_SANDBOX", DEBUG)
+GETPAID_ORDER_MODEL = "billing.OnlinePayment"
+GETPAID_BACKEND_SETTINGS = {
+    "przelewy24": {
+        "merchant_id": env_int("IBOK_P24_MERCHANT_ID", 100001),
+        "pos_id": env_int("IBOK_P24_POS_ID", 100001),
+        "crc": os.environ.get("IBOK_P24_CRC", "ibok-sandbox-crc" if IBOK_PAYMENT_SANDBOX else ""),
+        "api_key": os.environ.get("IBOK_P24_API_KEY", ""),
+        "base_url": os.environ.get("IBOK_P24_URL", "https://sandbox.przelewy24.pl"),
+        "transport": "sandbox" if IBOK_PAYMENT_SANDBOX else "http",
+    }
+}
+
 # Cases (issue 7): attachments are checked PDF/JPG/PNG files under MEDIA_ROOT, downloaded only through views.
 IBOK_CASE_ATTACHMENT_MAX_BYTES = env_int("IBOK_CASE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)

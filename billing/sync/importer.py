@@ -450,6 +450,7 @@ ENTITIES: list[Entity] = [
             Column("amount", "amount", decimal(2, positive=True)),
             Column("channel", "channel", choice(PaymentChannel)),
             Column("title", "title", text(200, blank=True), required=False),
+            Column("portal_reference", "portal_reference", text(64, blank=True), required=False),
         ],
         refs=[Ref("customer_id", "customer_id", Customer)],
         check=_check_payment,

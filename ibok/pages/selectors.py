@@ -14,6 +14,7 @@ from billing.models import CustomerBalance, Invoice, InvoiceStatus, Payment, Syn
 class CustomerSummary:
     customer: Customer
     balance: CustomerBalance | None  # None until the billing system has reported a saldo
+    dues: billing_selectors.CustomerDues | None = None  # what is left to pay, per delivery point; None: nothing
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class InvoiceRow:
     status: str
     status_label: str
     days_overdue: int
+    in_progress: bool = False  # an online payment for it waits for the billing system
 
     @property
     def is_overdue(self) -> bool:
@@ -51,12 +53,14 @@ def _balance_of(customer: Customer) -> CustomerBalance | None:
 
 def dashboard_for(*, user: User, today: date) -> Dashboard:
     """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness."""
+    scope = billing_selectors.scope_for(user=user)
+    dues = billing_selectors.dues_by_point(scope=scope, today=today)
     customers = [
-        CustomerSummary(customer=customer, balance=_balance_of(customer))
+        CustomerSummary(customer=customer, balance=_balance_of(customer), dues=dues.get(customer.pk))
         for customer in billing_selectors.customers_with_balance(user=user)
     ]
     invoices = []
-    for invoice in billing_selectors.invoices_to_pay(user=user):
+    for invoice in billing_selectors.invoices_to_pay(user=user, scope=scope):
         status = invoice.status_on(today)
         invoices.append(
             InvoiceRow(
@@ -64,12 +68,13 @@ def dashboard_for(*, user: User, today: date) -> Dashboard:
                 status=status,
                 status_label=InvoiceStatus(status).label,
                 days_overdue=max((today - invoice.due_date).days, 0) if status == InvoiceStatus.OVERDUE else 0,
+                in_progress=invoice.in_progress,
             )
         )
     return Dashboard(
         customers=customers,
         invoices_to_pay=invoices,
-        recent_payments=list(billing_selectors.recent_payments(user=user)),
+        recent_payments=list(billing_selectors.recent_payments(user=user, scope=scope)),
         last_sync=billing_selectors.last_successful_sync(),
         today=today,
     )

@@ -1,0 +1,118 @@
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from billing.models import InvoiceStatus
+
+MAX_RANGE_DAYS = 366 * 20
+
+
+def date_input() -> forms.DateInput:
+    """The browser's date picker; its value is always ISO, whatever the language."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class InvoiceFilterForm(forms.Form):
+    """The invoice list's filters; every field optional, bad values are reported, not guessed."""
+
+    issued_from = forms.DateField(label=_("Issued from"), required=False, widget=date_input())
+    issued_to = forms.DateField(label=_("Issued to"), required=False, widget=date_input())
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", pgettext_lazy("status filter", "Any"))] + InvoiceStatus.choices
+    )
+    point = forms.TypedChoiceField(label=_("Delivery point"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, points=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["point"].choices = [("", pgettext_lazy("delivery point filter", "All"))] + [
+            (point.pk, f"{point.code}, {point.address_line}, {point.city}") for point in points
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("issued_from"), cleaned.get("issued_to")
+        if start and end and start > end:
+            self.add_error("issued_to", _("The end of the period must not be before its start."))
+        return cleaned
+
+
+class PeriodForm(forms.Form):
+    """The settlements' period (any, inclusive) and, for a user of many customers, which one."""
+
+    date_from = forms.DateField(label=_("From"), widget=date_input())
+    date_to = forms.DateField(label=_("To"), widget=date_input())
+    customer = forms.TypedChoiceField(label=_("Customer number"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, customers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].choices = [(c.pk, f"{c.number} {c.name}") for c in customers]
+        if len(self.fields["customer"].choices) <= 1:
+            self.fields["customer"].widget = forms.HiddenInput()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if start > end:
+                self.add_error("date_to", _("The end of the period must not be before its start."))
+            elif (end - start).days > MAX_RANGE_DAYS:
+                self.add_error("date_from", _("Choose a period of at most twenty years."))
+        return cleaned
+
+
+class OnlinePaymentForm(forms.Form):
+    """Which invoices to pay (or what amount), for which customer."""
+
+    invoices = forms.TypedMultipleChoiceField(
+        label=_("Invoices to pay"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    customer = forms.TypedChoiceField(label=_("Customer number"), coerce=int, required=False, empty_value=None)
+    amount = forms.DecimalField(
+        label=_("Or enter another amount"),
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("1.00"),
+        localize=True,
+        help_text=_("For example a part of your debt. Leave the invoices unticked."),
+    )
+
+    def __init__(self, *args, payable=(), customers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payable = {invoice.pk: invoice for invoice in payable}
+        self.customers = {customer.pk: customer for customer in customers}
+        self.fields["invoices"].choices = [(pk, invoice.number) for pk, invoice in self.payable.items()]
+        self.fields["customer"].choices = [(c.pk, f"{c.number} {c.name}") for c in customers]
+        if len(self.customers) <= 1:
+            self.fields["customer"].widget = forms.HiddenInput()
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = [self.payable[pk] for pk in cleaned.get("invoices") or []]
+        amount = cleaned.get("amount")
+        if chosen and amount:
+            raise forms.ValidationError(_("Either tick invoices or enter an amount, not both."))
+        if not chosen and not amount:
+            raise forms.ValidationError(_("Choose at least one invoice or enter the amount to pay."))
+        if chosen:
+            customer_ids = {invoice.customer_id for invoice in chosen}
+            if len(customer_ids) > 1:
+                raise forms.ValidationError(_("Choose invoices of one customer number at a time."))
+            cleaned["customer_obj"] = chosen[0].customer
+        else:
+            customer_id = cleaned.get("customer") or (next(iter(self.customers)) if len(self.customers) == 1 else None)
+            if customer_id not in self.customers:
+                self.add_error("customer", _("Choose the customer number you pay for."))
+                return cleaned
+            cleaned["customer_obj"] = self.customers[customer_id]
+        cleaned["invoice_objs"] = chosen
+        return cleaned
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The settlements open on the last twelve months."""
+    start = date(today.year - 1, today.month, 1)
+    return start, today

@@ -1,0 +1,367 @@
+"""Billing pages: invoices, settlements, payments, transfer details, online payment, calendar feed."""
+
+import csv
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from getpaid.views import CallbackDetailView
+
+from billing import forms, ics, qr, selectors, services
+from billing.models import InvoiceStatus, OnlinePayment
+from billing.payments import sandbox
+from billing.payments.przelewy24 import PaymentProcessor
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+
+
+def _row(invoice, today) -> dict:
+    status = invoice.status_on(today)
+    return {"invoice": invoice, "status": status, "label": InvoiceStatus(status).label}
+
+
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+@login_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    scope = selectors.scope_for(user=request.user)
+    points = list(selectors.delivery_points_for(scope=scope))
+    form = forms.InvoiceFilterForm(request.GET or None, points=points)
+    filters = form.cleaned_data if form.is_valid() else {}
+    invoices = selectors.invoice_list(
+        scope=scope,
+        today=today,
+        status=filters.get("status") or "",
+        delivery_point_id=filters.get("point"),
+        issued_from=filters.get("issued_from"),
+        issued_to=filters.get("issued_to"),
+    )
+    page = _page(request, invoices)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [_row(invoice, today) for invoice in page],
+        "has_many_customers": len(scope.customer_ids) > 1,
+        "query": query.urlencode(),
+    }
+    return render(request, "billing/invoice_list.html", context)
+
+
+def _invoice_or_404(request: HttpRequest, invoice_id: int):
+    try:
+        return selectors.invoice_detail(scope=selectors.scope_for(user=request.user), invoice_id=invoice_id)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    from billing.pdf import vat_summary
+
+    invoice = _invoice_or_404(request, invoice_id)
+    lines = list(invoice.lines.all())
+    context = {
+        "invoice": invoice,
+        "status": invoice.status_on(timezone.localdate()),
+        "status_label": InvoiceStatus(invoice.status_on(timezone.localdate())).label,
+        "lines": lines,
+        "vat_rows": vat_summary(lines),
+        "allocations": list(invoice.allocations.all()),
+        "period_last_day": invoice.period_end - timedelta(days=1) if invoice.period_end else None,
+        "ksef_url": qr.ksef_verification_url(
+            seller_nip=settings.IBOK_UTILITY_NIP, issue_date=invoice.issue_date, ksef_hash=invoice.ksef_hash
+        )
+        if invoice.ksef_number and invoice.ksef_hash
+        else "",
+    }
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@login_required
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
+    """The PDF from storage (rendered the first time); storage is never served directly."""
+    invoice = _invoice_or_404(request, invoice_id)
+    name = services.invoice_pdf_ensure(invoice=invoice)
+    filename = invoice.number.replace("/", "_") + ".pdf"
+    return FileResponse(
+        default_storage.open(name, "rb"), as_attachment=False, filename=filename, content_type="application/pdf"
+    )
+
+
+def _ledger(request: HttpRequest):
+    today = timezone.localdate()
+    scope = selectors.scope_for(user=request.user)
+    customers = list(selectors.customers_for(scope=scope))
+    start, end = forms.default_period(today)
+    data = request.GET.copy() if "date_from" in request.GET else {"date_from": start, "date_to": end}
+    form = forms.PeriodForm(data, customers=customers)
+    if not customers or not form.is_valid():
+        return form, None
+    by_id = {customer.pk: customer for customer in customers}
+    customer = by_id.get(form.cleaned_data.get("customer") or customers[0].pk)
+    if customer is None:
+        raise Http404
+    ledger = selectors.ledger(
+        scope=scope, customer=customer, date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
+    )
+    return form, ledger
+
+
+@login_required
+def settlements(request: HttpRequest) -> HttpResponse:
+    form, ledger = _ledger(request)
+    return render(
+        request, "billing/settlements.html", {"form": form, "ledger": ledger, "csv_query": request.GET.urlencode()}
+    )
+
+
+@login_required
+def settlements_csv(request: HttpRequest) -> HttpResponse:
+    """The ledger as CSV for a spreadsheet: semicolons and decimal commas, as Polish Excel expects."""
+    form, ledger = _ledger(request)
+    if ledger is None:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"rozliczenia-{ledger.customer.number}-{ledger.date_from:%Y%m%d}-{ledger.date_to:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so that Excel reads UTF-8
+    writer = csv.writer(response, delimiter=";")
+
+    def amount(value) -> str:
+        return f"{value:.2f}".replace(".", ",")
+
+    writer.writerow([_("Date"), _("Document"), _("Description"), _("Charge"), _("Payment"), _("Balance")])
+    writer.writerow([f"{ledger.date_from:%Y-%m-%d}", "", _("Opening balance"), "", "", amount(ledger.opening)])
+    for entry in ledger.entries:
+        writer.writerow(
+            [
+                f"{entry.on:%Y-%m-%d}",
+                entry.document,
+                entry.description,
+                amount(entry.debit) if entry.debit else "",
+                amount(entry.credit) if entry.credit else "",
+                amount(entry.balance),
+            ]
+        )
+    writer.writerow([f"{ledger.date_to:%Y-%m-%d}", "", _("Closing balance"), "", "", amount(ledger.closing)])
+    return response
+
+
+@login_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    scope = selectors.scope_for(user=request.user)
+    page = _page(request, selectors.payment_list(scope=scope))
+    context = {
+        "page": page,
+        "in_progress": list(selectors.online_payments_in_progress(scope=scope)),
+        "has_many_customers": len(scope.customer_ids) > 1,
+    }
+    return render(request, "billing/payment_list.html", context)
+
+
+@login_required
+def transfer(request: HttpRequest) -> HttpResponse:
+    """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
+    scope = selectors.scope_for(user=request.user)
+    accounts = []
+    for customer in selectors.customers_for(scope=scope).select_related("balance"):
+        balance = getattr(customer, "balance", None)  # a missing saldo raises an AttributeError subclass
+        to_pay = balance.balance if balance is not None and balance.balance > 0 else None
+        valid = qr.nrb_is_valid(customer.bank_account)
+        title = _("Customer number %(number)s") % {"number": customer.number}
+        accounts.append(
+            {
+                "customer": customer,
+                "valid": valid,
+                "to_pay": to_pay,
+                "title": title,
+                "qr": qr.svg_data_uri(
+                    qr.transfer_text(
+                        recipient_nip=settings.IBOK_UTILITY_NIP,
+                        account=customer.bank_account,
+                        amount=to_pay,
+                        recipient=settings.IBOK_UTILITY_NAME,
+                        title=f"Nr odbiorcy {customer.number}",
+                    )
+                )
+                if valid
+                else "",
+            }
+        )
+    context = {"accounts": accounts, "recipient": settings.IBOK_UTILITY_NAME, "address": settings.IBOK_UTILITY_ADDRESS}
+    return render(request, "billing/transfer.html", context)
+
+
+def _payments_enabled() -> bool:
+    config = settings.GETPAID_BACKEND_SETTINGS.get(PaymentProcessor.slug, {})
+    return bool(config.get("crc")) and (config.get("transport") == "sandbox" or bool(config.get("api_key")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest) -> HttpResponse:
+    """Choose invoices (or an amount), see the fee, go to the payment broker."""
+    scope = selectors.scope_for(user=request.user)
+    payable = list(selectors.invoices_payable(scope=scope))
+    customers = list(selectors.customers_for(scope=scope))
+    initial = {"invoices": [int(pk) for pk in request.GET.getlist("invoice") if pk.isdigit()]}
+    data = request.POST if request.method == "POST" else None  # an empty submission is still a submission
+    form = forms.OnlinePaymentForm(data, initial=initial, payable=payable, customers=customers)
+    enabled = _payments_enabled()
+    if request.method == "POST" and enabled and form.is_valid():
+        try:
+            broker_payment = services.online_payment_start(
+                user=request.user,
+                customer=form.cleaned_data["customer_obj"],
+                invoices=form.cleaned_data["invoice_objs"],
+                amount=form.cleaned_data.get("amount"),
+                fee=settings.IBOK_PAYMENT_FEE,
+                now=timezone.now(),
+            )
+        except services.OnlinePaymentRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            # getpaid registers the transaction with the broker and answers with the redirect to its page.
+            return broker_payment.prepare_transaction(
+                request=request, email=request.user.email, language=translation.get_language() or "pl"
+            )
+    today = timezone.localdate()
+    selected = {str(value) for value in (form["invoices"].value() or [])}
+    rows = [
+        {"invoice": invoice, "checked": str(invoice.pk) in selected, "overdue": invoice.due_date < today}
+        for invoice in payable
+    ]
+    context = {
+        "form": form,
+        "rows": rows,
+        "fee": settings.IBOK_PAYMENT_FEE,
+        "enabled": enabled,
+        "has_many_customers": len(customers) > 1,
+    }
+    return render(request, "billing/pay.html", context)
+
+
+@login_required
+def online_payment_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """Where the broker sends the customer back: paid, waiting for the broker, or not paid."""
+    try:
+        online_payment = selectors.online_payment_detail(
+            scope=selectors.scope_for(user=request.user), reference=reference
+        )
+    except OnlinePayment.DoesNotExist:
+        raise Http404 from None
+    broker_payment = selectors.broker_payment_for(online_payment=online_payment)
+    context = {
+        "online_payment": online_payment,
+        "broker_status": broker_payment.status if broker_payment else "",
+        "items": list(online_payment.items.all()),
+    }
+    return render(request, "billing/online_payment_detail.html", context)
+
+
+class BrokerNotificationView(CallbackDetailView):
+    """The broker's notification (Przelewy24 urlStatus), through django-getpaid's callback handling.
+
+    getpaid verifies it with our processor (signature, shop, session, amount, currency) and records the broker's
+    confirmation under a row lock; in the same transaction we record the payment and queue it for the billing
+    system. Every notification, accepted or refused, is kept as a BrokerEvent for staff.
+    """
+
+    def _handle_locked_callback(self, request: HttpRequest, pk, **kwargs) -> HttpResponse:
+        response = super()._handle_locked_callback(request, pk, **kwargs)
+        broker_payment = selectors.broker_payment_by_id(payment_id=pk)
+        services.online_payment_confirm(broker_payment=broker_payment, now=timezone.now())
+        return response
+
+    def post(self, request: HttpRequest, pk, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, pk, *args, **kwargs)
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            payload = {"raw": request.body[:2000].decode("utf-8", "replace")}
+        services.broker_event_record(
+            now=timezone.now(),
+            broker_payment_id=str(pk),
+            accepted=response.status_code == 200,
+            detail=f"{response.status_code} {response.content[:150].decode('utf-8', 'replace')}",
+            remote_addr=request.META.get("REMOTE_ADDR"),
+            payload=payload if isinstance(payload, dict) else {"raw": payload},
+        )
+        return response
+
+
+broker_notification = csrf_exempt(BrokerNotificationView.as_view())
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_broker(request: HttpRequest, token: str) -> HttpResponse:
+    """The sandbox broker's payment page (only with IBOK_PAYMENT_SANDBOX): pay or cancel, nothing real."""
+    if not settings.IBOK_PAYMENT_SANDBOX:
+        raise Http404
+    try:
+        registered = sandbox.transaction(token)
+    except sandbox.SandboxRefused:
+        raise Http404 from None
+    if request.method == "POST":
+        if "pay" in request.POST:
+            crc = settings.GETPAID_BACKEND_SETTINGS[PaymentProcessor.slug]["crc"]
+            method_id = {"blik": 154, "card": 218, "bank": 25}.get(request.POST.get("method", ""), 154)
+            body = sandbox.notification(registered, crc=crc, method_id=method_id)
+            sandbox.deliver(registered["urlStatus"], body)
+        return HttpResponseRedirect(registered["urlReturn"])
+    context = {"transaction": registered, "amount": registered["amount"] / 100}
+    return render(request, "billing/sandbox_broker.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar(request: HttpRequest) -> HttpResponse:
+    """The private calendar address: create, replace or switch off."""
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, _("The calendar address no longer works."))
+        else:
+            services.calendar_feed_issue(user=request.user, now=timezone.now())
+            messages.success(request, _("Your private calendar address is ready. Any earlier address no longer works."))
+        return redirect("billing:calendar")
+    feed = selectors.calendar_feed_of(user=request.user)
+    url = request.build_absolute_uri(reverse("billing:calendar-feed", kwargs={"token": feed.token})) if feed else ""
+    return render(request, "billing/calendar.html", {"feed": feed, "url": url})
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The ICS feed of due dates; the unguessable token is the only key (calendar apps cannot log in)."""
+    try:
+        feed = selectors.calendar_by_token(token=token)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    today = timezone.localdate()
+    scope = selectors.scope_for(user=feed.user)
+    invoices = selectors.calendar_invoices(scope=scope, since=today - timedelta(days=365))
+    with translation.override(feed.user.language or "pl"):
+        body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="ibok-terminy.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
