@@ -4,6 +4,7 @@ import io
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -73,9 +74,17 @@ def stranger_user(db):
     return user
 
 
+def with_second_factor(user):
+    """Staff need a second factor before the admin opens (accounts.middleware.StaffMfaRequiredMiddleware)."""
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    return user
+
+
 @pytest.fixture
 def staff_user(db):
-    return factories.UserFactory(username="urzednik", is_staff=True, is_superuser=True, first_name="Ewa")
+    return with_second_factor(
+        factories.UserFactory(username="urzednik", is_staff=True, is_superuser=True, first_name="Ewa")
+    )
 
 
 @pytest.fixture

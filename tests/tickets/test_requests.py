@@ -1,0 +1,146 @@
+"""Structured requests open a case of the right type with named fields."""
+
+import pytest
+from django.urls import reverse
+
+from ibok.core.models import OutboxMessage
+from tests import factories
+from tickets.models import Case, CaseType
+
+pytestmark = pytest.mark.django_db
+
+
+def test_request_list_offers_every_structured_request(client, customer_user):
+    client.force_login(customer_user)
+
+    html = client.get(reverse("tickets:request-list")).content.decode()
+
+    for title in (
+        "Wniosek o przesyłanie faktur drogą elektroniczną",
+        "Rezygnacja z e-faktury",
+        "Zmiana adresu korespondencyjnego",
+        "Zmiana danych umowy",
+        "Problem z licznikiem",
+    ):
+        assert title in html
+
+
+def test_einvoice_request_opens_an_einvoice_case_with_the_address(client, customer, customer_user):
+    client.force_login(customer_user)
+
+    response = client.post(
+        reverse("tickets:request-create", kwargs={"kind": "einvoice"}),
+        {"email": "faktury@example.pl", "accept_terms": "on"},
+    )
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert case.case_type == CaseType.EINVOICE_REQUEST
+    assert case.subject == "Wniosek o przesyłanie faktur drogą elektroniczną"
+    assert case.fields == {"email": "faktury@example.pl", "accept_terms": True}
+    assert "faktury@example.pl" in case.messages.get().body
+    assert OutboxMessage.objects.get().payload["fields"]["email"] == "faktury@example.pl"
+
+
+def test_einvoice_request_without_accepting_the_terms_opens_nothing(client, customer_user):
+    client.force_login(customer_user)
+
+    response = client.post(
+        reverse("tickets:request-create", kwargs={"kind": "einvoice"}), {"email": "faktury@example.pl"}
+    )
+
+    assert response.status_code == 200
+    assert "accept_terms" in response.context["form"].errors
+    assert not Case.objects.exists()
+
+
+def test_resignation_gives_the_paper_date_and_postal_address(client, customer, customer_user):
+    client.force_login(customer_user)
+
+    client.post(
+        reverse("tickets:request-create", kwargs={"kind": "einvoice-resignation"}),
+        {
+            "paper_from": "2027-01-01",
+            "street": "ul. Mickiewicza",
+            "building": "5",
+            "postal_code": "37-700",
+            "city": "Przemyśl",
+        },
+    )
+
+    case = Case.objects.get()
+    assert case.case_type == CaseType.EINVOICE_RESIGNATION
+    assert case.fields["paper_from"] == "2027-01-01"
+    assert case.fields["postal_code"] == "37-700"
+    assert "01.01.2027" in case.messages.get().body
+
+
+def test_address_change_with_a_bad_postal_code_says_so_and_opens_nothing(client, customer_user):
+    client.force_login(customer_user)
+
+    response = client.post(
+        reverse("tickets:request-create", kwargs={"kind": "address-change"}),
+        {
+            "street": "ul. Długa",
+            "building": "1",
+            "postal_code": "37700",
+            "city": "Przemyśl",
+            "valid_from": "2026-12-01",
+        },
+    )
+
+    assert "Wpisz kod pocztowy w postaci 00-000." in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_contract_change_is_queued_for_the_billing_system(client, customer, customer_user):
+    client.force_login(customer_user)
+
+    client.post(
+        reverse("tickets:request-create", kwargs={"kind": "contract-change"}),
+        {"change": "RESIDENTS", "new_value": "4 osoby", "valid_from": "2026-12-01"},
+    )
+
+    case = Case.objects.get()
+    assert case.case_type == CaseType.CONTRACT_CHANGE
+    assert case.fields == {"change": "RESIDENTS", "new_value": "4 osoby", "valid_from": "2026-12-01"}
+    assert "Liczba mieszkańców" in case.messages.get().body
+    assert OutboxMessage.objects.filter(idempotency_key=f"case:{case.pk}").exists()
+
+
+def test_meter_problem_names_the_meter_at_the_delivery_point(client, customer, customer_user):
+    point = customer.delivery_points.get()
+    meter = factories.MeterFactory(delivery_point=point, serial_number="WM2021777")
+    client.force_login(customer_user)
+
+    response = client.post(
+        reverse("tickets:request-create", kwargs={"kind": "meter-problem"}),
+        {"delivery_point": point.pk, "meter": meter.pk, "problem": "SEAL", "details": "Plomba zerwana przy remoncie"},
+    )
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert (case.case_type, case.delivery_point) == (CaseType.METER_PROBLEM, point)
+    assert case.fields["meter"] == "WM2021777"
+    assert case.fields["problem"] == "SEAL"
+    assert not OutboxMessage.objects.exists()
+
+
+def test_meter_of_another_customer_cannot_be_reported(client, customer, customer_user):
+    point = customer.delivery_points.get()
+    foreign_meter = factories.MeterFactory()
+    client.force_login(customer_user)
+
+    response = client.post(
+        reverse("tickets:request-create", kwargs={"kind": "meter-problem"}),
+        {"delivery_point": point.pk, "meter": foreign_meter.pk, "problem": "SEAL"},
+    )
+
+    assert "meter" in response.context["form"].errors
+    assert not Case.objects.exists()
+
+
+def test_unknown_request_kind_is_not_found(client, customer_user):
+    client.force_login(customer_user)
+
+    assert client.get(reverse("tickets:request-create", kwargs={"kind": "lottery"})).status_code == 404
