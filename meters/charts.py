@@ -109,7 +109,8 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
             )
         if index % every == 0:
             labels.append(Label(x=round(slot_left + slot / 2, 2), text=name))
-    places = 2 if top_value < 4 else 0
+    step = top_value / 4
+    places = 0 if step == step.to_integral_value() else max(-step.normalize().as_tuple().exponent, 0)
     ticks = [
         Tick(y=round(bottom - plot_height * part / 4, 2), label=number_format(top_value * part / 4, places))
         for part in range(5)

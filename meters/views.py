@@ -33,7 +33,13 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def meter_detail(request: HttpRequest, meter_id: int) -> HttpResponse:
     meter = selectors.meter_for(user=request.user, meter_id=meter_id)
-    context = {"meter": meter, "point": meter.delivery_point, "history": selectors.reading_history(meter=meter)}
+    history = selectors.reading_history(meter=meter)
+    context = {
+        "meter": meter,
+        "point": meter.delivery_point,
+        "history": history,
+        "has_pending": any(row.reading.is_pending for row in history),
+    }
     return render(request, "meters/meter_detail.html", context)
 
 
