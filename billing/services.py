@@ -43,20 +43,20 @@ def batch_import(*, folder: Path, clock: Callable[[], datetime], source: str = "
     run = SyncRun.objects.create(started_at=clock(), source=source or f"files:{folder}")
     try:
         result = Loader(folder).load()
-    except BatchRefused as exc:
-        run.status = SyncStatus.FAILED
-        run.errors = [{"file": "manifest.json", "line": None, "id": None, "error": str(exc)}]
-        run.finished_at = clock()
-        run.save()
-        raise
     except Exception as exc:
         run.status = SyncStatus.FAILED
-        run.errors = [{"file": None, "line": None, "id": None, "error": f"{type(exc).__name__}: {exc}"}]
+        where = "manifest.json" if isinstance(exc, BatchRefused) else None
+        run.errors = [{"file": where, "line": None, "id": None, "error": f"{type(exc).__name__}: {exc}"}]
         run.finished_at = clock()
         run.save()
         raise
     run.cursor_to = result.cursor
     run.counts = {name: asdict(counts) for name, counts in result.counts.items()}
+    run.errors = result.errors
+    run.status = SyncStatus.SUCCEEDED_WITH_REJECTS if result.rejected else SyncStatus.SUCCEEDED
+    run.finished_at = clock()
+    run.save()
+    return run
 
 
 class OnlinePaymentRefused(Exception):
@@ -205,8 +205,3 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> str:
     default_storage.delete(name)
     invoice.refresh_from_db(fields=["pdf"])
     return invoice.pdf.name
-    run.errors = result.errors
-    run.status = SyncStatus.SUCCEEDED_WITH_REJECTS if result.rejected else SyncStatus.SUCCEEDED
-    run.finished_at = clock()
-    run.save()
-    return run
