@@ -11,10 +11,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tickets import services
 from tickets.downloads import attachment_response
-from tickets.models import Attachment, Case, CaseNote, Message, Sender
+from tickets.models import Attachment, Case, CaseNote, CaseStatus, Message, Sender
+
+STAFF_STATUS_LABELS = {
+    CaseStatus.WAITING_FOR_CUSTOMER: pgettext_lazy("case status for staff", "Waiting for the customer")
+}
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -35,6 +40,28 @@ class CaseAdminForm(forms.ModelForm):
         model = Case
         fields = ["status", "assigned_to"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff read the status from the office's side: the customer's "waiting for your reply" is theirs.
+        self.fields["status"].choices = [
+            (value, STAFF_STATUS_LABELS.get(value, label)) for value, label in self.fields["status"].choices
+        ]
+
+
+class AssignmentFilter(admin.SimpleListFilter):
+    title = _("assignment")
+    parameter_name = "assignment"
+
+    def lookups(self, request, model_admin):
+        return [("mine", _("Assigned to me")), ("nobody", _("Not assigned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
@@ -52,7 +79,13 @@ class CaseAdmin(admin.ModelAdmin):
         "unread_from_customer",
     ]
     list_display_links = ["id", "subject"]
-    list_filter = ["status", "case_type", ("assigned_to", admin.RelatedOnlyFieldListFilter), "opened_at"]
+    list_filter = [
+        "status",
+        "case_type",
+        AssignmentFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "opened_at",
+    ]
     search_fields = ["=id", "subject", "=customer__number", "customer__name", "=delivery_point__code"]
     list_select_related = ["customer", "delivery_point", "assigned_to"]
     date_hierarchy = "opened_at"

@@ -145,3 +145,25 @@ def test_customer_cannot_reach_the_staff_attachment_view(client, customer, custo
 
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def test_clerk_filters_the_queue_to_cases_assigned_to_them(client, customer, customer_user, staff_user):
+    mine = _open(customer, customer_user, subject="Moja")
+    _open(customer, customer_user, subject="Niczyja")
+    services.case_staff_update(
+        now=timezone.now(), case=mine, actor=staff_user, status=mine.status, assigned_to=staff_user
+    )
+    client.force_login(staff_user)
+
+    response = client.get(reverse("admin:tickets_case_changelist"), {"assignment": "mine"})
+
+    assert list(response.context["cl"].result_list) == [mine]
+
+
+def test_admin_status_choice_speaks_from_the_offices_side(client, customer, customer_user, staff_user):
+    case = _open(customer, customer_user)
+    client.force_login(staff_user)
+
+    html = client.get(_change_url(case)).content.decode()
+
+    assert "Oczekuje na odbiorcę" in html

@@ -416,3 +416,27 @@ def test_reading_a_case_leaves_the_customers_own_messages_unread_for_the_office(
     client.get(reverse("tickets:case-detail", kwargs={"case_id": case.pk}))
 
     assert Message.objects.get(case=case).read_at is None
+
+
+@pytest.mark.parametrize("reply_count", [1, 30])
+def test_case_thread_runs_a_fixed_number_of_queries(
+    client, customer, customer_user, django_assert_num_queries, reply_count
+):
+    case = services.case_open(
+        now=timezone.now(),
+        customer=customer,
+        opened_by=customer_user,
+        case_type=CaseType.OTHER,
+        subject="Długi wątek",
+        description="Pierwsza wiadomość",
+        attachments=[upload("pismo.pdf", make_pdf(), "application/pdf")],
+    )
+    factories.MessageFactory.create_batch(reply_count, case=case, sender=Sender.STAFF)
+    client.force_login(customer_user)
+
+    # Session, user, the case, its messages, their attachments, marking the replies read, the navigation's
+    # unread count; then the session save in its savepoint.
+    with django_assert_num_queries(10):
+        response = client.get(reverse("tickets:case-detail", kwargs={"case_id": case.pk}))
+
+    assert len(response.context["thread"]) == reply_count + 1
