@@ -19,7 +19,7 @@ def nrb_is_valid(account: str) -> bool:
 
 
 def _zbp_field(value: str, length: int) -> str:
-    return _ZBP_FORBIDDEN.sub(" ", value or "").strip()[:length]
+    return _ZBP_FORBIDDEN.sub(" ", value or "").strip()[:length].rstrip()
 
 
 def transfer_text(*, recipient_nip: str, account: str, amount: Decimal | None, recipient: str, title: str) -> str:

@@ -1,0 +1,89 @@
+"""The billing pages run a fixed number of SQL queries however long the customer's history is."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import Invoice, Payment, PaymentAllocation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Every page: the session, the user and the user's access scope; the navigation's unread-cases count; at the end
+# the idle-timeout session save (SESSION_SAVE_EVERY_REQUEST), which the test wraps in a savepoint and its release.
+FRAME = 7
+QUERIES = {
+    # points for the filter, count, one page of invoices (with "payment in progress")
+    "billing:index": FRAME + 3,
+    # customers, opening balance (documents and payments), documents and payments of the period
+    "billing:settlements": FRAME + 5,
+    # count, one page of payments, what they settled, online payments in progress
+    "billing:payments": FRAME + 4,
+    # what is due per point, customers with balances, invoices to pay, recent payments, last sync
+    "pages:dashboard": FRAME + 5,
+}
+
+
+def history(customer, point, count: int) -> None:
+    """`count` monthly invoices, each paid by a payment a week later, the last three unpaid (bulk, for speed)."""
+    today = timezone.localdate()
+    invoices = []
+    for n in range(count):
+        issued = today - timedelta(days=30 * (count - n))
+        unpaid = n >= count - 3
+        invoices.append(
+            Invoice(
+                external_id=f"HIST-{customer.pk}-{n}",
+                source_updated_at=timezone.now(),
+                customer=customer,
+                delivery_point=point,
+                number=f"FV/{customer.pk}/{n:05d}",
+                issue_date=issued,
+                due_date=issued + timedelta(days=14),
+                period_start=issued - timedelta(days=30),
+                period_end=issued,
+                net=Decimal("100.00"),
+                vat=Decimal("8.00"),
+                gross=Decimal("108.00"),
+                outstanding=Decimal("108.00") if unpaid else Decimal("0.00"),
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    payments = [
+        Payment(
+            external_id=f"HIST-WPL-{customer.pk}-{n}",
+            source_updated_at=timezone.now(),
+            customer=customer,
+            paid_date=invoice.issue_date + timedelta(days=7),
+            amount=Decimal("108.00"),
+            channel="TRANSFER",
+            title=f"Opłata {invoice.number}",
+        )
+        for n, invoice in enumerate(invoices[:-3])
+    ]
+    Payment.objects.bulk_create(payments)
+    PaymentAllocation.objects.bulk_create(
+        PaymentAllocation(payment=payment, invoice=invoice, amount=Decimal("108.00"))
+        for payment, invoice in zip(payments, invoices, strict=False)
+    )
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+@pytest.mark.parametrize("name", list(QUERIES))
+def test_page_runs_a_fixed_number_of_queries(client, customer, customer_user, django_assert_num_queries, count, name):
+    history(customer, customer.delivery_points.get(), count)
+    factories.CustomerBalanceFactory(customer=customer, balance=Decimal("324.00"))
+    factories.SyncRunFactory()
+    client.force_login(customer_user)
+    today = timezone.localdate()
+    # Settlements over the longest period allowed (20 years); what is older is the opening balance.
+    params = {"date_from": date(today.year - 19, 1, 1), "date_to": today} if name == "billing:settlements" else {}
+
+    with django_assert_num_queries(QUERIES[name]):
+        response = client.get(reverse(name), params)
+
+    assert response.status_code == 200
+    assert "FV/" in response.content.decode()
