@@ -66,15 +66,14 @@ class ConsumptionForm(forms.Form):
         self.scopes = {scope.key: scope for scope in scopes}
         # By default the last twelve months: from the first day of the month eleven months ago up to today.
         initial_from = consumption.next_month(consumption.years_before(today))
-        if data is not None and not data:
-            data = None
-        if data is None:
-            data = {
-                "scope": scopes[0].key if scopes else "",
-                "date_from": initial_from.isoformat(),
-                "date_to": today.isoformat(),
-            }
-        super().__init__(data)
+        defaults = {
+            "scope": scopes[0].key if scopes else "",
+            "date_from": initial_from.isoformat(),
+            "date_to": today.isoformat(),
+        }
+        # What the link or the form did not say takes its default ("?scope=meter-5" from a meter's page).
+        given = {key: data.get(key) for key in defaults if data is not None and data.get(key)}
+        super().__init__({**defaults, **given})
         self.fields["scope"].choices = [
             (scope.key, _("Delivery point %(address)s (main meters)") % {"address": scope.label})
             if scope.is_point

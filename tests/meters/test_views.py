@@ -389,6 +389,15 @@ def test_consumption_defaults_to_the_last_twelve_months_of_the_first_point(signe
 
 
 @time_machine.travel(IN_WINDOW)
+def test_the_link_from_a_meter_page_analyses_that_meter_over_the_last_twelve_months(signed_in, meter):
+    response = signed_in.get(reverse("meters:consumption"), {"scope": f"meter-{meter.pk}"})
+
+    assert response.context["form"].errors == {}
+    assert response.context["scope"].key == f"meter-{meter.pk}"
+    assert response.context["analysis"].start == date(2025, 12, 1)
+
+
+@time_machine.travel(IN_WINDOW)
 def test_a_period_that_ends_before_it_starts_is_explained(signed_in, meter):
     response = signed_in.get(
         reverse("meters:consumption"),

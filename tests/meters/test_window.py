@@ -36,3 +36,14 @@ def test_the_next_window_opening_and_closing_are_found():
 def test_a_wrong_setting_stops_with_a_clear_error(spec):
     with pytest.raises(ImproperlyConfigured):
         parse_window(spec)
+
+
+def test_a_wrong_window_setting_fails_the_system_check(settings):
+    from meters.checks import reading_window_check
+
+    settings.IBOK_READING_WINDOW_DAYS = "20-31,1-5"
+    assert reading_window_check(None) == []
+
+    settings.IBOK_READING_WINDOW_DAYS = "every day"
+    [error] = reading_window_check(None)
+    assert error.id == "meters.E001"
