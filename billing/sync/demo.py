@@ -1433,3 +1433,79 @@ def write_demo_batch(
                 "full": True}  # fmt: skip
     (out_dir / "manifest.json").write_text(json.dumps(manifest) + "\n", encoding="utf-8")
     return counts
+
+
+def write_demo_changes(full_dir: Path, out_dir: Path, *, fraction: float, seed: int, changed_at: str) -> dict[str, int]:
+    """Write a changed-since batch: what an hour in the billing system brings for `fraction` of the customers.
+
+    For each chosen customer: new contact data, a new reading on every meter, a new invoice (the latest one
+    issued again for the next period), the previous invoice paid by a new transfer, and a new balance. Reads
+    the full batch as a stream, so it works on any size.
+    """
+    full_dir, out_dir = Path(full_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"ibok-demo-changes:{seed}")
+    day = changed_at[:10]
+
+    def records(name: str):
+        with (full_dir / f"{name}.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+    chosen: dict[str, dict] = {r["id"]: r for r in records("customers") if rng.random() < fraction}
+    point_customer = {r["id"]: r["customer_id"] for r in records("delivery_points") if r["customer_id"] in chosen}
+    meter_customer = {r["id"]: point_customer[r["delivery_point_id"]] for r in records("meters")
+                      if r["delivery_point_id"] in point_customer and not r.get("removed_date")}  # fmt: skip
+    last_reading: dict[str, dict] = {}
+    for r in records("readings"):
+        if r["meter_id"] in meter_customer:
+            last_reading[r["meter_id"]] = r
+    last_invoice: dict[str, dict] = {}
+    for r in records("invoices"):
+        if r["customer_id"] in chosen and r["kind"] == "INVOICE":
+            last_invoice[r["customer_id"]] = r
+    balances = {r["id"]: r for r in records("balances") if r["id"] in chosen}
+
+    out: dict[str, list[dict]] = {name: [] for name in ENTITIES}
+    for customer in chosen.values():
+        out["customers"].append({**customer, "changed_at": changed_at, "phone": f"+48600{rng.randrange(10**6):06d}"})
+    for reading in last_reading.values():
+        step = Decimal(reading["value"]) + Decimal(rng.randint(1, 9000)) / 1000
+        out["readings"].append({**reading, "id": f"{reading['id']}-N", "changed_at": changed_at, "read_date": day,
+                                "value": f"{step:.3f}", "source": "REMOTE"})  # fmt: skip
+    for customer_id, invoice in last_invoice.items():
+        new = {**invoice, "id": f"{invoice['id']}-N", "number": f"{invoice['number']}/N", "changed_at": changed_at,
+               "issue_date": day, "due_date": (date.fromisoformat(day) + timedelta(days=14)).isoformat(),
+               "outstanding": invoice["gross"], "ksef_number": "", "ksef_hash": ""}  # fmt: skip
+        if invoice.get("period_end"):
+            start, end = date.fromisoformat(invoice["period_start"]), date.fromisoformat(invoice["period_end"])
+            new["period_start"], new["period_end"] = end.isoformat(), (end + (end - start)).isoformat()
+        out["invoices"].append(new)
+        settled = Decimal(invoice["outstanding"])
+        if settled > 0:
+            out["invoices"].append({**invoice, "changed_at": changed_at, "outstanding": "0.00"})
+            amount = f"{settled:.2f}"
+            out["payments"].append(
+                {
+                    "id": f"P-{invoice['id']}-N",
+                    "changed_at": changed_at,
+                    "customer_id": customer_id,
+                    "paid_date": day,
+                    "amount": amount,
+                    "channel": "TRANSFER",
+                    "title": invoice["number"],
+                    "allocations": [{"invoice_id": invoice["id"], "amount": amount}],
+                }
+            )
+        if customer_id in balances:
+            balance = balances[customer_id]
+            value = Decimal(balance["balance"]) + Decimal(invoice["gross"]) - settled
+            out["balances"].append(
+                {**balance, "changed_at": changed_at, "as_of": changed_at, "balance": f"{value:.2f}"}
+            )
+    for name, rows in out.items():
+        with (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    manifest = {"contract_version": CONTRACT_VERSION, "generated_at": changed_at, "cursor": changed_at, "full": False}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest) + "\n", encoding="utf-8")
+    return {name: len(rows) for name, rows in out.items()}

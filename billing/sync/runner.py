@@ -131,6 +131,3 @@ def sync_alarm(*, now: datetime) -> str | None:
     if ok.finished_at < now - settings.IBOK_SYNC_MAX_AGE:
         return f"The last successful billing sync finished at {ok.finished_at:%Y-%m-%d %H:%M} UTC: it is late."
     return None
-
-
-# --- issue 4: online payments, the invoice PDF, the calendar feed ----------------------------------------------
