@@ -18,3 +18,16 @@ class BillingConfig(AppConfig):
         from billing.selectors import last_invoice_matches
 
         register_proof_checker(last_invoice_matches)  # registration proof: the last invoice's number or amount
+
+        from accounts import signals as account_signals
+        from billing import receivers
+        from billing.sync import runner
+        from meters import services as meter_services
+
+        # The account was just activated (the signal fires after commit): bring that customer's data in now.
+        account_signals.account_activated.connect(
+            receivers.customers_refresh_after_activation, dispatch_uid="billing.customers_refresh_after_activation"
+        )
+        # After every sync: a self-reading the billing system has now booked stops showing as pending.
+        if meter_services.self_readings_confirm not in runner.AFTER_SYNC_HOOKS:
+            runner.AFTER_SYNC_HOOKS.append(meter_services.self_readings_confirm)

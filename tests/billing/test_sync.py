@@ -3,6 +3,7 @@
 import json
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -316,3 +317,49 @@ def test_the_file_transport_writes_one_whole_file_per_message(settings, tmp_path
     files = list(tmp_path.rglob("*.json"))
     assert len(files) == 1
     assert json.loads(files[0].read_text())["idempotency_key"] == "reading:1"
+
+
+def test_a_self_reading_the_billing_system_books_stops_being_pending_after_the_sync(http_source, billing_system):
+    from meters.models import Meter, Reading, ReadingSource, ReadingStatus
+
+    runner.sync_run(source=http_source, clock=timezone.now)
+    meter = Meter.objects.filter(removed_date__isnull=True).order_by("id").first()
+    pending = Reading.objects.create(
+        meter=meter,
+        read_date=date(2026, 11, 21),
+        value=Decimal("99999.000"),
+        source=ReadingSource.SELF,
+        status=ReadingStatus.PENDING,
+        portal_reference="SR-20261121-TEST",
+    )
+    billing_system.put(
+        "readings",
+        {
+            "id": "R-BOOKED-1",
+            "changed_at": "2026-11-21T12:00:00+00:00",
+            "meter_id": meter.external_id,
+            "read_date": "2026-11-21",
+            "value": "99999.000",
+            "source": "SELF",
+            "portal_reference": "SR-20261121-TEST",
+        },
+    )
+
+    runner.sync_run(source=http_source, clock=timezone.now)
+
+    assert not Reading.objects.filter(pk=pending.pk).exists()
+    booked = Reading.objects.get(portal_reference="SR-20261121-TEST")
+    assert (booked.external_id, booked.status) == ("R-BOOKED-1", ReadingStatus.CONFIRMED)
+
+
+def test_an_activated_account_has_its_customer_synced_at_once(customer, customer_user, demo_batch, settings, tmp_path):
+    from accounts.signals import account_activated
+
+    settings.IBOK_BILLING_SOURCE = "files"
+    settings.IBOK_BILLING_DROP_DIR = tmp_path / "drop"
+    copy_batch(demo_batch, tmp_path / "drop" / "b1")
+
+    account_activated.send(sender=type(customer_user), user=customer_user, customer_ids=[customer.pk])
+
+    assert SyncRun.objects.get().status == SyncStatus.SUCCEEDED
+    assert (tmp_path / "drop" / "processed" / "b1").is_dir()

@@ -1,0 +1,12 @@
+"""What billing does when other parts of the portal say something happened."""
+
+from django.utils import timezone
+
+from accounts.models import Customer
+from billing.sync import runner
+
+
+def customers_refresh_after_activation(sender, *, user, customer_ids: list[int], **kwargs) -> None:
+    """A newly activated customer sees fresh data at once: sync each of their customers now."""
+    for customer in Customer.objects.filter(pk__in=customer_ids):
+        runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=0)
