@@ -127,7 +127,7 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
     current = selectors.current_terms(now=now)
     if current is None or selectors.terms_accepted(user=request.user, terms=current):
         return redirect(_safe_next(request))
-    form = forms.TermsAcceptForm(request.POST or None)
+    form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
         terms_recheck(request, user=request.user, now=now)
