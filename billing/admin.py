@@ -1,8 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from getpaid.models import Payment as GetpaidPayment
 from import_export.admin import ExportMixin
 
+from accounts.models import Customer
+from billing import tasks as sync_tasks
 from billing.models import (
     BrokerEvent,
     CalendarFeed,
@@ -15,6 +22,7 @@ from billing.models import (
     PaymentAllocation,
     SyncRun,
 )
+from ibok.core.services import audit_record
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -79,6 +87,30 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_urls(self):
+        extra = [path("sync/", self.admin_site.admin_view(self.sync_view), name="billing_syncrun_sync")]
+        return extra + super().get_urls()
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        """Queue the sync now: everything that changed, or one customer's data."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        number = request.POST.get("customer_number", "").strip()
+        now = timezone.now()
+        if number:
+            customer = Customer.objects.filter(number=number).first()
+            if customer is None:
+                messages.error(request, _("There is no customer with the number %(number)s.") % {"number": number})
+                return redirect("admin:billing_syncrun_changelist")
+            sync_tasks.customer_sync.delay(customer_id=customer.pk)
+            audit_record(now=now, action="billing.customer_sync_requested", actor=request.user, target=customer)
+            messages.success(request, _("The sync of customer %(number)s is queued.") % {"number": number})
+        else:
+            sync_tasks.billing_sync.delay()
+            audit_record(now=now, action="billing.sync_requested", actor=request.user)
+            messages.success(request, _("The sync is queued."))
+        return redirect("admin:billing_syncrun_changelist")
 
 
 class OnlinePaymentItemInline(admin.TabularInline):
