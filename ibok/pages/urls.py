@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("documents/", area_not_ready, {"title": _("Documents")}, name="documents"),
+    path("refresh/", views.data_refresh, name="data-refresh"),
     path("health/", views.health, name="health"),
 ]

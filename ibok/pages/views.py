@@ -3,15 +3,20 @@
 from datetime import date
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
+from billing.sync import runner
 from ibok.pages import selectors
 
 # The accessibility statement's dates: update them with every audit and every significant change.
@@ -32,6 +37,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "today": today,
     }
     return render(request, "pages/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def data_refresh(request: HttpRequest) -> HttpResponse:
+    """The customer asks for fresh data: each of their customers is synced now, at most every few minutes."""
+    queued = [
+        runner.customer_sync_request(customer=customer, now=timezone.now())
+        for customer in visible_customers(user=request.user)[:20]
+    ]
+    if any(queued):
+        messages.success(request, _("Your data is being refreshed from the billing system. It takes a moment."))
+    else:
+        messages.info(request, _("Your data was refreshed a moment ago. Please try again in a few minutes."))
+    return redirect("pages:dashboard")
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:
