@@ -19,6 +19,15 @@ class CaptchaWidget(ReCaptchaV2Checkbox):
     template_name = "accounts/recaptcha_widget.html"
 
 
+class CaptchaField(ReCaptchaField):
+    """Tells Google the client address that accounts.http.client_ip found (not the raw X-Forwarded-For)."""
+
+    remote_ip: str | None = None
+
+    def get_remote_ip(self) -> str | None:
+        return self.remote_ip
+
+
 class CustomerProofForm(forms.Form):
     """The customer number and the proof: the last invoice's number, or the last settlement's gross amount."""
 
@@ -68,10 +77,11 @@ class RegistrationForm(CustomerProofForm):
     accept_data_processing = forms.BooleanField(label=_("I agree to the processing of my data"))
     einvoice = forms.BooleanField(label=_("I agree to receive e-invoices"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, remote_ip: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if settings.IBOK_RECAPTCHA_ENABLED:
-            self.fields["captcha"] = ReCaptchaField(label=_("I am not a robot"), widget=CaptchaWidget)
+            self.fields["captcha"] = CaptchaField(label=_("I am not a robot"), widget=CaptchaWidget)
+            self.fields["captcha"].remote_ip = remote_ip
 
 
 class SetPasswordForm(forms.Form):

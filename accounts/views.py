@@ -28,7 +28,7 @@ def register(request: HttpRequest) -> HttpResponse:
     """Registration by customer number and proof; the answer is the same whether or not the details match."""
     if request.user.is_authenticated:
         return redirect("pages:dashboard")
-    form = forms.RegistrationForm(request.POST or None)
+    form = forms.RegistrationForm(request.POST or None, remote_ip=http.client_ip(request))
     status = 200
     if request.method == "POST" and not throttling.registration_allowed(
         request, customer_number=request.POST.get("customer_number", "")

@@ -455,7 +455,7 @@ def test_captcha_when_enabled_is_required_and_widens_the_csp_on_this_page_only(
             client, {**registration_form, "g-recaptcha-response": "x"}, django_capture_on_commit_callbacks
         )
     passed = mock.Mock(is_valid=True, error_codes=[], extra_data={})
-    with mock.patch("django_recaptcha.fields.client.submit", return_value=passed):
+    with mock.patch("django_recaptcha.fields.client.submit", return_value=passed) as google:
         accepted = register(
             client, {**registration_form, "g-recaptcha-response": "ok"}, django_capture_on_commit_callbacks
         )
@@ -466,12 +466,14 @@ def test_captcha_when_enabled_is_required_and_widens_the_csp_on_this_page_only(
     assert refused.status_code == 200
     assert "captcha" in refused.context["form"].errors
     assert accepted.status_code == 302
+    assert google.call_args.kwargs["remoteip"] == "127.0.0.1"
     assert Registration.objects.count() == 1
 
 
-def test_proof_needs_a_registered_checker(invoiced_customer):
+def test_billing_checker_proves_only_the_latest_invoice_of_a_known_customer(invoiced_customer):
     from accounts import proofs
 
     assert proofs.proof_matches(customer=invoiced_customer, invoice_number="FV/02291/11/2026")
     assert not proofs.proof_matches(customer=None, invoice_number="FV/02291/11/2026")
     assert not proofs.proof_matches(customer=invoiced_customer, amount=Decimal("1.00"))
+    assert not proofs.proof_matches(customer=invoiced_customer, invoice_number="FV/01873/10/2026")

@@ -1,7 +1,6 @@
 """The settings page: customer numbers, contact data through the outbox, language, consents, export, deletion."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -211,21 +210,24 @@ def test_deletion_request_needs_the_confirmation(signed_in):
     assert not DeletionRequest.objects.exists()
 
 
-def test_another_customer_number_is_added_after_the_same_proof(signed_in, customer_user):
+def test_another_customer_number_is_added_after_the_same_proof(
+    signed_in, customer_user, django_capture_on_commit_callbacks
+):
     other = factories.CustomerFactory(number="310777")
     factories.InvoiceFactory(customer=other, number="FV/00077/11/2026")
     received = []
     signals.account_activated.connect(receiver := lambda **kw: received.append(kw["customer_ids"]))
     try:
-        response = signed_in.post(
-            reverse("accounts:customer-add"), {"customer_number": "310777", "invoice_number": "FV/00077/11/2026"}
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = signed_in.post(
+                reverse("accounts:customer-add"), {"customer_number": "310777", "invoice_number": "FV/00077/11/2026"}
+            )
     finally:
         signals.account_activated.disconnect(receiver)
 
     assert response.status_code == 302
     assert CustomerAccess.objects.filter(user=customer_user, customer=other, role="OWNER").exists()
-    assert received == [] or received == [[other.pk]]
+    assert received == [[other.pk]]  # the billing sync refreshes the added customer at once
 
 
 @pytest.mark.parametrize("case", ["wrong_invoice", "unknown_number", "someone_elses"])
@@ -265,4 +267,3 @@ def test_email_change_goes_through_allauths_verification(signed_in, customer_use
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["anna.nowy@example.pl"]
     assert User.objects.get(pk=customer_user.pk).email == customer_user.email  # unchanged until verified
-    assert timezone.now() - timedelta(minutes=1) < timezone.now()
