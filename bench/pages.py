@@ -1,0 +1,184 @@
+"""The dashboard and the invoice list under load: gunicorn over PostgreSQL on a large demo data set.
+
+    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20]
+
+Loads the demo billing data (billing.sync.demo) for N customers into the database `ibok_bench_pages`
+(dropped and created unless --reuse finds it loaded), signs a typical customer in, starts gunicorn (2 sync workers
+per core unless told otherwise) with a bench-only URLconf that adds a bare Django view, and loads each URL
+from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99 latency and the ratio to the
+bare view. Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok_bench_pages")
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "DATABASE_URL": DATABASE_URL,
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DATABASE_CONN_MAX_AGE": "600",
+}
+os.environ.update(ENV)
+os.environ.pop("REDIS_URL", None)  # the cache is local memory per worker; the pages never wait on Redis here
+PORT = 8765 + 17
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_loaded() -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(DATABASE_URL) as conn:
+            return conn.execute("SELECT count(*) FROM accounts_customer").fetchone()[0]
+    except psycopg.Error:
+        return 0
+
+
+def load(customers: int, years: int) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from billing import services
+    from billing.sync import demo
+
+    call_command("migrate", verbosity=0)
+    folder = ROOT / "bench" / "out" / f"demo-{customers}-{years}-1"
+    started = time.perf_counter()
+    if not (folder / "manifest.json").exists():
+        demo.write_demo_batch(folder, customers=customers, seed=1, years=years, today=date(2026, 11, 21))
+    print(f"demo data generated in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    run = services.batch_import(folder=folder, clock=timezone.now, source="bench")
+    print(f"imported in {time.perf_counter() - started:.0f} s: {run.total('created'):,} rows")
+    with __import__("django.db", fromlist=["connection"]).connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def signed_in_customer() -> tuple[str, str, int]:
+    """A typical customer (the median invoice count) with a login; returns its number, a session id, invoices."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from accounts.models import Customer, CustomerAccess, User
+
+    counted = Customer.objects.annotate(n=Count("invoices")).filter(n__gt=0).order_by("n", "id")
+    total = counted.count()
+    customer = counted[total // 2]
+    user, _ = User.objects.get_or_create(username=f"bench-{customer.number}", defaults={"email": "bench@example.pl"})
+    CustomerAccess.objects.get_or_create(user=user, customer=customer, defaults={"granted_at": timezone.now()})
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.set_expiry(24 * 3600)
+    session.create()
+    return customer.number, session.session_key, customer.n
+
+
+def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict[str, float]:
+    command = [
+        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        "-s", str(ROOT / "bench" / "p95.lua"), "-H", f"Cookie: sessionid={session_key}", url,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the customers")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    loaded = database_loaded() if args.reuse else 0
+    if loaded < args.customers:
+        recreate_database()
+    import django
+
+    django.setup()
+    if loaded < args.customers:
+        load(args.customers, args.years)
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    number, session_key, invoices = signed_in_customer()
+    from django.db import connection
+
+    print(
+        f"machine: {os.cpu_count()} cores, PostgreSQL {connection.cursor().connection.info.server_version}; "
+        f"{database_loaded():,} customers loaded; signed in as customer {number} with {invoices} invoices"
+    )
+    connection.close()
+
+    workers = args.workers or 2 * (os.cpu_count() or 1)
+    worker_class = "gthread" if args.threads > 1 else "sync"
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"), "ibok.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
+            "--workers", str(workers), "--threads", str(args.threads), "--worker-class", worker_class,
+            "--backlog", "64", "--log-level", "warning",
+        ],
+        cwd=ROOT, env={**os.environ, **ENV}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/bench/bare/", timeout=1)  # noqa: S310 - loopback
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"gunicorn: {workers} {worker_class} workers x {args.threads} threads; wrk: 16 connections")
+        results = {}
+        for label, path in (("bare Django view", "/bench/bare/"), ("dashboard", "/"), ("invoice list", "/billing/")):
+            wrk(base + path, session_key, 3)  # warm up: connections, caches, query plans
+            results[label] = wrk(base + path, session_key, args.seconds)
+        bare = results["bare Django view"]
+        print(f"{'':18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}")
+        for label, r in results.items():
+            ratio = r["rps"] / bare["rps"]
+            print(
+                f"{label:18} {r['rps']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
+                f"{ratio:8.2f} {int(r['errors']):7d}"
+            )
+        verdict = "met" if results["dashboard"]["p95_ms"] < 100 else "NOT met"
+        busy = os.getloadavg()[0]
+        print(f"target dashboard p95 < 100 ms: {verdict} (load average {busy:.1f} on {os.cpu_count()} cores)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

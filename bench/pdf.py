@@ -1,0 +1,141 @@
+"""Invoice PDF: the first render (WeasyPrint, then stored) and the cached download through the access-checked view.
+
+    .venv/bin/python bench/pdf.py [--invoices 5] [--downloads 50]
+
+Uses the database in DATABASE_URL (default: ibok_billing) inside a transaction that is rolled back, and a
+throw-away media folder. Prints the cold first render (fonts loaded), warm first renders of other invoices, and the
+download of an already stored PDF (session, access check, streaming from storage), median and p95.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ibok.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok_billing")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ["IBOK_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="ibok-bench-pdf-")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def make_invoices(count: int):
+    from django.utils import timezone
+
+    from accounts.models import Contract, Customer, CustomerAccess, DeliveryPoint, User
+    from billing.models import Invoice, InvoiceLine
+
+    now = timezone.now()
+    customer = Customer.objects.create(
+        external_id="BENCH-PDF", source_updated_at=now, number="BENCH-PDF-1", kind="PERSON",
+        name="Zofia Łęczycka-Wójcik", street="ul. Źródlana", building="7", apartment="12", postal_code="37-700",
+        city="Przemyśl", bank_account="61109010140000071219812874",
+    )  # fmt: skip
+    contract = Contract.objects.create(
+        external_id="BENCH-PDF-U", source_updated_at=now, customer=customer, number="BENCH/U/1", kind="WATER_SEWAGE",
+        signed_date=date(2021, 3, 15), valid_from=date(2021, 4, 1),
+    )  # fmt: skip
+    point = DeliveryPoint.objects.create(
+        external_id="BENCH-PDF-P", source_updated_at=now, customer=customer, contract=contract, code="BENCH-PO-1",
+        service="WATER", tariff_group="W1", street="ul. Źródlana", building="7", apartment="12",
+        postal_code="37-700", city="Przemyśl",
+    )  # fmt: skip
+    user = User.objects.create(username="bench-pdf-user", email="bench@example.pl")
+    CustomerAccess.objects.create(user=user, customer=customer, granted_at=now)
+    lines = [
+        ("Dostawa wody", Decimal("24.300"), "m³", Decimal("5.5500"), "8"),
+        ("Odprowadzanie ścieków", Decimal("24.300"), "m³", Decimal("4.8700"), "8"),
+        ("Opłata abonamentowa", Decimal("2.000"), "szt.", Decimal("4.7650"), "8"),
+    ]
+    invoices = []
+    for n in range(count):
+        issued = date(2026, 11, 5) - timedelta(days=61 * n)
+        invoice = Invoice(
+            external_id=f"BENCH-PDF-F{n}", source_updated_at=now, customer=customer, delivery_point=point,
+            number=f"FV/BENCH/{n:04d}", issue_date=issued, due_date=issued + timedelta(days=14),
+            period_start=issued - timedelta(days=61), period_end=issued, net=Decimal(0), vat=Decimal(0),
+            gross=Decimal(0), outstanding=Decimal(0), ksef_number=f"7952345678-{issued:%Y%m%d}-0A1B2C3D4E5F-{n:02d}",
+            ksef_hash="47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+        )  # fmt: skip
+        rows = []
+        for position, (text, quantity, unit, price, rate) in enumerate(lines, start=1):
+            net = (quantity * price).quantize(Decimal("0.01"))
+            vat = (net * Decimal(rate) / 100).quantize(Decimal("0.01"))
+            rows.append(
+                InvoiceLine(
+                    position=position, description=text, quantity=quantity, unit=unit, unit_price_net=price,
+                    net=net, vat_rate=rate, vat=vat, gross=net + vat,
+                )
+            )  # fmt: skip
+        invoice.net = sum(r.net for r in rows)
+        invoice.vat = sum(r.vat for r in rows)
+        invoice.gross = invoice.outstanding = invoice.net + invoice.vat
+        invoice.save()
+        for row in rows:
+            row.invoice = invoice
+        InvoiceLine.objects.bulk_create(rows)
+        invoices.append(invoice)
+    return user, invoices
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=5)
+    parser.add_argument("--downloads", type=int, default=50)
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.test import Client
+    from django.urls import reverse
+
+    from billing import services
+
+    with transaction.atomic():
+        user, invoices = make_invoices(args.invoices)
+        renders = []
+        size = 0
+        for invoice in invoices:
+            started = time.perf_counter()
+            name = services.invoice_pdf_ensure(invoice=invoice)
+            renders.append(time.perf_counter() - started)
+            size = invoice.pdf.size
+        client = Client()
+        client.force_login(user)
+        url = reverse("billing:invoice-pdf", kwargs={"invoice_id": invoices[0].pk})
+        downloads = []
+        for _ in range(args.downloads):
+            started = time.perf_counter()
+            response = client.get(url)
+            body = b"".join(response.streaming_content)
+            downloads.append(time.perf_counter() - started)
+            assert response.status_code == 200 and body.startswith(b"%PDF-"), response.status_code
+        transaction.set_rollback(True)
+
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; PDF {size / 1024:.0f} KiB ({name})")
+    print(f"first render, cold (fonts loaded):   {renders[0] * 1000:7.0f} ms")
+    if len(renders) > 1:
+        warm = renders[1:]
+        print(f"first render, warm (median of {len(warm)}):   {statistics.median(warm) * 1000:7.0f} ms")
+    print(
+        f"cached download (median of {len(downloads)}):   {statistics.median(downloads) * 1000:7.1f} ms"
+        f"   p95 {percentile(downloads, 0.95) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
