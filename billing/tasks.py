@@ -31,3 +31,14 @@ def customer_sync(self, *, customer_id: int) -> None:
 @shared_task(ignore_result=True)
 def sync_watchdog() -> None:
     runner.sync_alarm_check(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def invoice_pdf_render(*, invoice_id: int) -> None:
+    """Render and store an invoice's PDF ahead of its first download (e-invoice e-mails attach it); idempotent."""
+    from billing import services
+    from billing.models import Invoice
+
+    invoice = Invoice.objects.filter(pk=invoice_id).select_related("customer", "delivery_point").first()
+    if invoice is not None:
+        services.invoice_pdf_ensure(invoice=invoice)

@@ -160,3 +160,15 @@ def test_a_correction_is_titled_and_names_the_corrected_invoice(customer, invoic
     assert "Faktura korygująca" in html
     assert "Korekta faktury nr FV/02291/11/2026" in html
     assert "Do zwrotu" in html
+
+
+def test_the_render_task_stores_the_pdf_once_however_often_it_runs(invoice, django_capture_on_commit_callbacks):
+    from billing import tasks
+
+    with mock.patch("billing.pdf.render_invoice", wraps=pdf.render_invoice) as render:
+        tasks.invoice_pdf_render.delay(invoice_id=invoice.pk)
+        tasks.invoice_pdf_render.delay(invoice_id=invoice.pk)
+
+    invoice.refresh_from_db()
+    assert render.call_count == 1
+    assert invoice.pdf.name.endswith("FV_02291_11_2026.pdf")
