@@ -145,6 +145,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "billing-sync-watchdog": {"task": "billing.tasks.sync_watchdog", "schedule": timedelta(minutes=15)},
     "outbox-deliver": {"task": "ibok.core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
+    # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
+    "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }
 
 AUTH_USER_MODEL = "accounts.User"

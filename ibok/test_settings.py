@@ -13,9 +13,12 @@ from ibok.settings import BASE_DIR  # noqa: E402
 
 # Tasks run eagerly, except in a real worker that a test starts (it sets IBOK_CELERY_EAGER=0).
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("IBOK_CELERY_EAGER", "1") == "1"
+# A real worker started by a test sends what it queues itself to the test's own queue (tests/worker.py).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("IBOK_CELERY_QUEUE", "celery")
 IBOK_OUTBOX_DIR = BASE_DIR / "var" / "test-outbox"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps the default
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker process cannot share locmem's outbox: the worker tests pass the file backend (and EMAIL_FILE_PATH).
+EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -17,15 +17,14 @@ def test_accessibility_statement_is_public_and_linked_from_the_footer(client):
     assert "4 kwietnia 2019" in html
 
 
-def test_area_not_built_yet_says_so_plainly(client, customer_user):
+def test_the_einvoice_area_is_marked_current_in_the_navigation(client, customer_user):
     client.force_login(customer_user)
 
     response = client.get(reverse("einvoice:index"))
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Ta część portalu jest w przygotowaniu" in html
-    assert 'aria-current="page"' in html
+    assert f'href="{reverse("einvoice:index")}"\n                                   aria-current="page"' in html
 
 
 def test_language_switch_renders_the_page_in_english(client):
