@@ -11,6 +11,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "billing",
     "tickets",
     "einvoice",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +218,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, messages go to files in this folder.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "iBOK <ibok@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Who gets alarms (a failed or late billing sync, undeliverable outbox messages): "Name <e-mail>, ...".
@@ -323,3 +327,37 @@ IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
 IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
 # The portal's public address, for links in e-mails sent by background tasks.
 IBOK_PORTAL_URL = os.environ.get("IBOK_PORTAL_URL", "http://localhost:8000")
+
+# Notifications, announcements and documents (issue 9, the notices app). Reminders go out daily at this hour
+# (Europe/Warsaw); each kind looks this many days ahead. A new invoice is announced only if issued recently, so
+# a first import of years of history sends nothing.
+IBOK_NOTIFY_HOUR = env_int("IBOK_NOTIFY_HOUR", 8)
+IBOK_NOTIFY_NEW_INVOICE_MAX_AGE_DAYS = env_int("IBOK_NOTIFY_NEW_INVOICE_MAX_AGE_DAYS", 7)
+IBOK_NOTIFY_PAYMENT_DUE_DAYS = env_int("IBOK_NOTIFY_PAYMENT_DUE_DAYS", 3)
+IBOK_NOTIFY_CONTRACT_END_DAYS = env_int("IBOK_NOTIFY_CONTRACT_END_DAYS", 30)
+IBOK_NOTIFY_LEGALIZATION_DAYS = env_int("IBOK_NOTIFY_LEGALIZATION_DAYS", 30)
+# A failed e-mail or SMS is tried again after this many seconds, doubled each time, up to the attempts limit;
+# then it is marked failed for staff (admin: sent notifications).
+IBOK_NOTIFY_RETRY_SECONDS = env_int("IBOK_NOTIFY_RETRY_SECONDS", 60)
+IBOK_NOTIFY_MAX_ATTEMPTS = env_int("IBOK_NOTIFY_MAX_ATTEMPTS", 6)
+# SMS: SMSAPI.pl with an OAuth token in production; without a token they are only recorded (admin: SMS recorded
+# locally), as in development and tests. IBOK_SMS_SENDER is a sender name registered at SMSAPI (optional).
+IBOK_SMSAPI_TOKEN = os.environ.get("IBOK_SMSAPI_TOKEN", "")
+IBOK_SMS_SENDER = os.environ.get("IBOK_SMS_SENDER", "")
+IBOK_SMS_BACKEND = os.environ.get(
+    "IBOK_SMS_BACKEND", "notices.sms.SmsApiBackend" if IBOK_SMSAPI_TOKEN else "notices.sms.LocalBackend"
+)
+# Phone verification codes: valid this many minutes, this many wrong tries, at most this many a day.
+IBOK_PHONE_CODE_TTL_MINUTES = env_int("IBOK_PHONE_CODE_TTL_MINUTES", 10)
+IBOK_PHONE_CODE_MAX_ATTEMPTS = env_int("IBOK_PHONE_CODE_MAX_ATTEMPTS", 5)
+IBOK_PHONE_CODES_PER_DAY = env_int("IBOK_PHONE_CODES_PER_DAY", 5)
+# Documents (Dokumenty): PDFs staff upload, downloaded only through a view that checks access.
+IBOK_DOCUMENT_MAX_BYTES = env_int("IBOK_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE["notices-reminders"] = {
+    "task": "notices.tasks.reminders_run",
+    "schedule": crontab(hour=IBOK_NOTIFY_HOUR, minute=0),
+}
+CELERY_BEAT_SCHEDULE["notices-resume"] = {
+    "task": "notices.tasks.notifications_resume",
+    "schedule": timedelta(minutes=5),
+}

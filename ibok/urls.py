@@ -12,6 +12,7 @@ urlpatterns = [
     path("meters/", include("meters.urls")),
     path("cases/", include("tickets.urls")),
     path("einvoice/", include("einvoice.urls")),
+    path("notices/", include("notices.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ NAVIGATION = [
     ("billing:index", _("Settlements and invoices")),
     ("meters:index", _("Meters and readings")),
     ("tickets:index", _("Cases")),
-    ("pages:documents", _("Documents")),
+    ("notices:documents", _("Documents")),
     ("einvoice:index", _("e-Invoice")),
     ("accounts:settings", _("Settings")),
 ]

@@ -18,6 +18,7 @@ from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
 from billing.sync import runner
 from ibok.pages import selectors
+from notices import selectors as notices_selectors
 
 # The accessibility statement's dates: update them with every audit and every significant change.
 ACCESSIBILITY_STATEMENT_PUBLISHED = date(2026, 11, 21)
@@ -35,6 +36,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "last_sync": board.last_sync,
         "has_many_customers": board.has_many_customers,
         "today": today,
+        # Current komunikaty, those reaching the user's delivery points first (one query).
+        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now()),
     }
     return render(request, "pages/dashboard.html", context)
 

@@ -22,8 +22,8 @@ QUERIES = {
     "billing:settlements": FRAME + 5,
     # count, one page of payments, what they settled, online payments in progress
     "billing:payments": FRAME + 4,
-    # what is due per point, customers with balances, invoices to pay, recent payments, last sync
-    "pages:dashboard": FRAME + 5,
+    # what is due per point, customers with balances, invoices to pay, recent payments, last sync, announcements
+    "pages:dashboard": FRAME + 6,
 }
 
 

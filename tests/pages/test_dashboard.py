@@ -13,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
 # Session, user, the user's access scope, what is due per delivery point, customers with balances, invoices to
-# pay, recent payments, last sync, the navigation's unread cases count; then the idle-timeout session save
-# (SESSION_SAVE_EVERY_REQUEST), which the test's transaction wraps in a savepoint and its release.
-DASHBOARD_QUERIES = 12
+# pay, recent payments, last sync, current announcements (notices), the navigation's unread cases count; then the
+# idle-timeout session save (SESSION_SAVE_EVERY_REQUEST), which the test's transaction wraps in a savepoint and
+# its release.
+DASHBOARD_QUERIES = 13
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client):

@@ -1,0 +1,33 @@
+"""Checking a document staff upload: a complete PDF by its content, within IBOK_DOCUMENT_MAX_BYTES."""
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+
+class DocumentRejected(Exception):
+    """The file is not a complete PDF, is empty, or is too big."""
+
+
+def clean_name(name: str) -> str:
+    """Only the last path component, printable, without quotes: it goes back in a download header."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"')
+    return base[:200] or "document.pdf"
+
+
+def check_pdf(upload: UploadedFile) -> None:
+    """Raise DocumentRejected unless the upload is a complete PDF of an allowed size."""
+    limit = getattr(settings, "IBOK_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+    if not upload.size:
+        raise DocumentRejected(_("The file is empty."))
+    if upload.size > limit:
+        raise DocumentRejected(_("The file is too big: at most %(limit)s.") % {"limit": filesizeformat(limit)})
+    upload.seek(0)
+    if not upload.read(5).startswith(b"%PDF-"):
+        raise DocumentRejected(_("The file is not a PDF."))
+    upload.seek(max(upload.size - 1024, 0))
+    if b"%%EOF" not in upload.read():
+        raise DocumentRejected(_("The file is damaged or not a complete PDF."))
+    upload.seek(0)

@@ -1,0 +1,136 @@
+"""Notices reads, scoped to the acting user (accounts.selectors.visible_*)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import CustomerAccess, User
+from accounts.selectors import visible_delivery_points
+from notices.models import (
+    Announcement,
+    AnnouncementTarget,
+    Document,
+    DocumentCategory,
+    Notification,
+    NotificationPreference,
+    PhoneVerification,
+)
+
+DASHBOARD_ANNOUNCEMENTS = 6
+
+
+def _current(now: datetime) -> Q:
+    return Q(published=True, starts_at__lte=now) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def current_announcements(*, now: datetime) -> QuerySet[Announcement]:
+    """Published announcements in their time window, for everyone (also the login page): one query."""
+    return Announcement.objects.filter(_current(now)).order_by("-starts_at", "-id")
+
+
+def announcements_for(*, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS) -> list[Announcement]:
+    """Current announcements, those reaching one of the user's delivery points first (`affects_me`): one query."""
+    reaches_me = AnnouncementTarget.objects.filter(
+        announcement=OuterRef("pk"), delivery_point__in=visible_delivery_points(user=user).values("pk")
+    )
+    return list(
+        Announcement.objects.filter(_current(now))
+        .annotate(affects_me=Exists(reaches_me))
+        .order_by("-affects_me", "-starts_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PhoneState:
+    phone: str  # the account's phone, "" when none
+    verified: bool
+    pending: PhoneVerification | None  # a code sent for this phone, not yet entered, still valid
+
+
+def phone_state(*, user: User, now: datetime) -> PhoneState:
+    """Is the account's phone verified, and is a code waiting to be entered? One query."""
+    phone = str(user.phone) if user.phone else ""
+    if not phone:
+        return PhoneState(phone="", verified=False, pending=None)
+    rows = list(PhoneVerification.objects.filter(user=user, phone=phone).order_by("-created_at", "-id")[:10])
+    verified = any(row.verified_at is not None for row in rows)
+    pending = next((row for row in rows if row.verified_at is None and row.expires_at > now), None)
+    return PhoneState(phone=phone, verified=verified, pending=None if verified else pending)
+
+
+def verified_phone_filter(prefix: str = "") -> Exists:
+    """An Exists() for User rows: the user's current phone has been verified."""
+    return Exists(
+        PhoneVerification.objects.filter(
+            user=OuterRef(f"{prefix}pk"), phone=OuterRef(f"{prefix}phone"), verified_at__isnull=False
+        )
+    )
+
+
+def preferences_of(*, user: User) -> set[tuple[str, str]]:
+    """The (kind, channel) pairs the user switched on."""
+    return set(NotificationPreference.objects.filter(user=user, enabled=True).values_list("kind", "channel").order_by())
+
+
+def notifications_of(*, user: User) -> QuerySet[Notification]:
+    """What was sent (or tried) to the user, the latest first: the customer's own log."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class DocumentGroup:
+    title: str
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class DocumentsPage:
+    public: list[DocumentGroup]
+    own: list[DocumentGroup]  # one per customer, titled with its number and name
+
+
+def _full_access_customers(user: User) -> QuerySet:
+    """A customer's own documents (contracts, letters) go to its owner and managers of all its points only."""
+    return CustomerAccess.objects.filter(user=user, all_points=True).values("customer_id")
+
+
+def documents_for(*, user: User) -> QuerySet[Document]:
+    """Every document the user may download: the public ones and those of customers they fully act for."""
+    if not user.is_authenticated:
+        return Document.objects.none()
+    return Document.objects.filter(Q(customer__isnull=True) | Q(customer_id__in=_full_access_customers(user)))
+
+
+def documents_page(*, user: User, now: datetime) -> DocumentsPage:
+    """The Dokumenty tab: public documents by category, then each customer's own. One query."""
+    documents = (
+        documents_for(user=user)
+        .filter(published_at__lte=now)
+        .select_related("customer")
+        .order_by("category", "title", "-published_at", "-id")
+    )
+    public: dict[str, list[Document]] = {}
+    own: dict[int, list[Document]] = {}
+    for document in documents:
+        if document.customer_id is None:
+            public.setdefault(document.category, []).append(document)
+        else:
+            own.setdefault(document.customer_id, []).append(document)
+    labels = dict(DocumentCategory.choices)
+    return DocumentsPage(
+        public=[
+            DocumentGroup(title=str(labels[category]), documents=public[category])
+            for category in DocumentCategory.values
+            if category in public
+        ],
+        own=[
+            DocumentGroup(title=f"{docs[0].customer.number} {docs[0].customer.name}", documents=docs)
+            for docs in sorted(own.values(), key=lambda docs: docs[0].customer.number)
+        ],
+    )
+
+
+def document_for(*, user: User, document_id: int, now: datetime) -> Document:
+    """A document the user may download. Raises Document.DoesNotExist for anything else."""
+    return documents_for(user=user).filter(published_at__lte=now).get(pk=document_id)

@@ -1,0 +1,52 @@
+"""Background work for notifications: the daily reminders, new invoices, announcement pushes, sending."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from notices import services
+from notices.models import Announcement
+
+
+@shared_task(ignore_result=True)
+def reminders_run() -> int:
+    """Daily at IBOK_NOTIFY_HOUR (Celery beat): e-monit, contract end, legalization; safe to run twice."""
+    return len(services.reminders_plan(now=timezone.now()))
+
+
+@shared_task(ignore_result=True)
+def new_invoices_notify(*, invoice_ids: list[int]) -> int:
+    return len(services.new_invoices_notify(invoice_ids=invoice_ids, now=timezone.now()))
+
+
+@shared_task(ignore_result=True)
+def announcement_push(*, announcement_id: int) -> int:
+    announcement = Announcement.objects.filter(pk=announcement_id).first()
+    if announcement is None:
+        return 0
+    ids = services.announcement_push(announcement=announcement, now=timezone.now())
+    notifications_send_each(notification_ids=ids)
+    return len(ids)
+
+
+def notifications_send_each(*, notification_ids: list[int]) -> None:
+    """One task per message, so each is retried on its own."""
+    for notification_id in notification_ids:
+        notification_send.delay(notification_id=notification_id)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def notification_send(self, *, notification_id: int) -> str:
+    """Safe to run twice: the service claims the row before sending. Retries with the service's backoff;
+    the service decides when to give up (IBOK_NOTIFY_MAX_ATTEMPTS)."""
+    outcome = services.notification_send(notification_id=notification_id, now=timezone.now())
+    if outcome.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(ignore_result=True)
+def notifications_resume() -> int:
+    """Every few minutes (Celery beat): send what a lost task left PENDING; fail claims of dead workers."""
+    ids = services.notifications_resume(now=timezone.now())
+    notifications_send_each(notification_ids=ids)
+    return len(ids)

@@ -1,0 +1,108 @@
+"""Notification settings and phone verification, the log of what was sent, announcements, Dokumenty."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from notices import forms, selectors, services
+from notices.models import Document
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+def _settings_page(request: HttpRequest, *, form: forms.PreferencesForm, code_form: forms.PhoneCodeForm):
+    context = {
+        "form": form,
+        "code_form": code_form,
+        "phone": selectors.phone_state(user=request.user, now=timezone.now()),
+    }
+    return render(request, "notices/settings.html", context)
+
+
+@login_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    enabled = selectors.preferences_of(user=request.user)
+    form = forms.PreferencesForm(request.POST or None, enabled=enabled)
+    if request.method == "POST" and form.is_valid():
+        services.preferences_save(user=request.user, enabled=form.enabled(), now=timezone.now())
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notices:settings")
+    return _settings_page(request, form=form, code_form=forms.PhoneCodeForm())
+
+
+@login_required
+@require_POST
+def phone_code_send(request: HttpRequest) -> HttpResponse:
+    try:
+        services.phone_code_send(user=request.user, now=timezone.now())
+    except services.PhoneMissing:
+        messages.error(request, _("Your account has no phone number. Add one in the contact data first."))
+    except services.PhoneAlreadyVerified:
+        messages.info(request, _("Your phone number is already verified."))
+    except services.PhoneCodeTooSoon as exc:
+        messages.error(request, str(exc))
+    except services.PhoneCodeNotSent:
+        messages.error(request, _("The SMS could not be sent just now. Please try again in a few minutes."))
+    else:
+        messages.success(request, _("We sent a code by SMS. Enter it below."))
+    return redirect("notices:settings")
+
+
+@login_required
+@require_POST
+def phone_verify(request: HttpRequest) -> HttpResponse:
+    code_form = forms.PhoneCodeForm(request.POST)
+    if code_form.is_valid():
+        try:
+            services.phone_code_verify(user=request.user, code=code_form.cleaned_data["code"], now=timezone.now())
+        except services.PhoneCodeInvalid as exc:
+            code_form.add_error("code", str(exc))
+        else:
+            messages.success(request, _("Your phone number is verified. SMS notifications can go to it now."))
+            return redirect("notices:settings")
+    form = forms.PreferencesForm(enabled=selectors.preferences_of(user=request.user))
+    return _settings_page(request, form=form, code_form=code_form)
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notifications_of(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notices/notification_list.html", {"page": page})
+
+
+def announcement_list(request: HttpRequest) -> HttpResponse:
+    """Current komunikaty: public, like the login page that shows them too."""
+    if request.user.is_authenticated:
+        announcements = selectors.announcements_for(user=request.user, now=timezone.now(), limit=100)
+    else:
+        announcements = list(selectors.current_announcements(now=timezone.now())[:100])
+    return render(request, "notices/announcement_list.html", {"announcements": announcements})
+
+
+@login_required
+def document_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.documents_page(user=request.user, now=timezone.now())
+    return render(request, "notices/document_list.html", {"public": page.public, "own": page.own})
+
+
+@login_required
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    try:
+        document = selectors.document_for(user=request.user, document_id=document_id, now=timezone.now())
+    except Document.DoesNotExist as exc:
+        raise Http404 from exc
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=True, filename=document.original_name, content_type="application/pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
