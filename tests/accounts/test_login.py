@@ -186,6 +186,7 @@ def _totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
+@time_machine.travel("2026-11-21 10:00:05+01:00", tick=False)  # the code stays valid for the whole test
 def test_a_user_with_an_authenticator_app_is_asked_for_the_code(client, customer_user):
     secret = generate_totp_secret()
     TOTP.activate(customer_user, secret)
@@ -230,6 +231,7 @@ def test_staff_with_a_second_factor_open_the_admin(client):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+@time_machine.travel("2026-11-21 10:00:05+01:00", tick=False)
 def test_the_admin_login_is_allauths_login_with_its_second_factor(client):
     staff = factories.UserFactory(username="bok.nowak", is_staff=True, is_superuser=True)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
