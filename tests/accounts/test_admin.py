@@ -135,3 +135,16 @@ def test_terms_versions_are_managed_in_the_admin(staff_client):
     )
 
     assert response.status_code == 302
+
+
+def test_staff_send_a_password_link_never_a_password(staff_client, customer_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("admin:accounts_user_changelist"),
+            {"action": "send_password_reset", "_selected_action": [customer_user.pk]},
+        )
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [customer_user.email]
+    assert "/account/password/reset/key/" in mail.outbox[0].body
+    assert factories.PASSWORD not in mail.outbox[0].body
