@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "PATH": os.environ["PATH"],
@@ -40,6 +42,7 @@ def test_without_debug_a_missing_secret_key_stops_the_start():
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.django_db
 def test_responses_carry_a_content_security_policy_without_inline_script(client):
     response = client.get("/account/login/")
 

@@ -7,12 +7,17 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import AccessRole, Customer, CustomerAccess, CustomerKind, User
+from accounts.models import AccessRole, Customer, CustomerAccess, CustomerKind, TermsVersion, User
 from billing import services
 from billing.models import Invoice
 from billing.sync import demo
 
 DEMO_PASSWORD = "Demo1234"  # noqa: S105 - printed for the local demo only
+DEMO_TERMS = """§ 1. Regulamin określa zasady korzystania z Internetowego Biura Obsługi Klienta (iBOK).
+§ 2. Z iBOK może korzystać odbiorca, który zarejestrował konto numerem odbiorcy i numerem ostatniej faktury.
+§ 3. Odbiorca chroni swoje hasło i nie udostępnia go innym osobom.
+§ 4. Dane w iBOK pochodzą z systemu rozliczeniowego i są aktualizowane co godzinę.
+(Tekst demonstracyjny: przedsiębiorstwo publikuje własny regulamin w panelu administracyjnym.)"""
 
 
 class Command(BaseCommand):
@@ -30,6 +35,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo billing batch written to {folder}: {sum(counts.values())} records.")
         run = services.batch_import(folder=folder, clock=timezone.now, source="demo")
         self.stdout.write(f"Imported: {run.total('created')} created, {run.total('rejected')} rejected.")
+        TermsVersion.objects.get_or_create(
+            version="2026-01",
+            defaults={
+                "title": "Regulamin Internetowego Biura Obsługi Klienta (wersja demonstracyjna)",
+                "body": DEMO_TERMS,
+                "published_at": timezone.now(),
+            },
+        )
         customer = self.pick_demo_customer()
         with transaction.atomic():
             user, _ = User.objects.get_or_create(
