@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import Contract, CustomerAccess, DeliveryPoint, User
 from billing.models import Invoice, InvoiceKind
 from ibok.core.services import audit_record
@@ -155,11 +156,15 @@ def phone_code_verify(*, user: User, code: str, now: datetime) -> PhoneVerificat
         if verification.attempts >= max_attempts:
             raise PhoneCodeInvalid(_("Too many wrong codes. Ask for a new one."))
         expected = _code_hash(user_id=user.pk, phone=phone, code=code.strip())
-        if not hmac.compare_digest(expected, verification.code_hash):
+        matches = hmac.compare_digest(expected, verification.code_hash)
+        if matches:
+            verification.verified_at = now
+            verification.save(update_fields=["verified_at"])
+        else:
+            # Counted in this committed transaction: raising inside it would roll the count back.
             PhoneVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
-            raise PhoneCodeInvalid(_("The code is not correct."))
-        verification.verified_at = now
-        verification.save(update_fields=["verified_at"])
+    if not matches:
+        raise PhoneCodeInvalid(_("The code is not correct."))
     return verification
 
 
@@ -249,8 +254,9 @@ def _plan_batch(candidates: list[Candidate], now: datetime) -> list[int]:
     rows: dict[tuple, Notification] = {}
     for candidate in candidates:
         for access in by_customer.get(candidate.customer_id, []):
-            in_scope = access.all_points or bool(candidate.point_ids and candidate.point_ids & granted[access.pk])
-            if not in_scope:
+            if not permissions.access_covers(
+                all_points=access.all_points, granted_point_ids=granted[access.pk], point_ids=candidate.point_ids
+            ):
                 continue
             user = access.user
             for channel in Channel.values:
