@@ -10,6 +10,7 @@ from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from accounts import permissions
 from accounts.models import AccessRole, Customer, CustomerAccess, User
 from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
@@ -43,7 +44,7 @@ def customer_for(*, user: User, customer_id: int) -> Customer:
 
 def may_switch(*, user: User, customer: Customer) -> bool:
     """Only the customer or a manager of all its points may switch e-invoices on or off, or change the address."""
-    return CustomerAccess.objects.filter(user=user, customer=customer, all_points=True).exists()
+    return permissions.can_manage_einvoice(user=user, customer=customer)
 
 
 def is_verified_address(*, user: User | None, email: str) -> bool:
@@ -54,7 +55,11 @@ def is_verified_address(*, user: User | None, email: str) -> bool:
 
 
 def open_consent(*, customer: Customer) -> Consent | None:
-    return Consent.objects.filter(customer=customer, status__in=[ConsentStatus.PENDING, ConsentStatus.ACTIVE]).first()
+    return (
+        Consent.objects.filter(customer=customer, status__in=[ConsentStatus.PENDING, ConsentStatus.ACTIVE])
+        .select_related("terms")
+        .first()
+    )
 
 
 def open_verification(*, consent: Consent, now: datetime) -> AddressVerification | None:
@@ -121,9 +126,7 @@ def overview(*, user: User, now: datetime) -> list[CustomerState]:
     customers = list(customers_for(user=user))
     ids = [c.pk for c in customers]
     full = set(
-        CustomerAccess.objects.filter(user=user, customer__in=ids, all_points=True).values_list(
-            "customer_id", flat=True
-        )
+        permissions.full_access_customer_ids(user=user).filter(customer__in=ids).values_list("customer_id", flat=True)
     )
     latest: dict[int, Consent] = {}
     for consent in Consent.objects.filter(customer__in=ids).order_by("customer_id", "-accepted_at", "-id"):
@@ -155,7 +158,7 @@ def _is_open(consent: Consent) -> bool:
 
 def state_for(*, user: User, customer: Customer, now: datetime) -> CustomerState:
     consent = open_consent(customer=customer) or (
-        Consent.objects.filter(customer=customer).order_by("-accepted_at", "-id").first()
+        Consent.objects.filter(customer=customer).select_related("terms").order_by("-accepted_at", "-id").first()
     )
     return CustomerState(
         customer=customer,

@@ -115,7 +115,7 @@ def test_an_expired_link_is_refused_and_changes_nothing(
     token = token_from_mail()
     before = snapshot(customer)
 
-    with pytest.raises(services.VerificationExpired, match="expired"):
+    with pytest.raises(services.VerificationExpired, match="wygasł"):
         services.verification_confirm(token=token, now=NOW + timedelta(days=3, seconds=1), ip_address=None)
 
     assert snapshot(customer) == before
@@ -131,7 +131,7 @@ def test_a_used_link_is_refused_the_second_time_and_changes_nothing(
     services.verification_confirm(token=token, now=NOW, ip_address=None)
     before = snapshot(customer)
 
-    with pytest.raises(services.VerificationUsed, match="already used"):
+    with pytest.raises(services.VerificationUsed, match="już użyty"):
         services.verification_confirm(token=token, now=NOW + timedelta(minutes=1), ip_address=None)
 
     assert snapshot(customer) == before
@@ -143,7 +143,7 @@ def test_an_altered_link_is_refused(customer, customer_user, terms, django_captu
     token = token_from_mail()
     before = snapshot(customer)
 
-    with pytest.raises(services.VerificationInvalid, match="not valid"):
+    with pytest.raises(services.VerificationInvalid, match="nieprawidłowy"):
         services.verification_confirm(token=token[:-2] + "xx", now=NOW, ip_address=None)
 
     assert snapshot(customer) == before
@@ -170,7 +170,7 @@ def test_a_new_link_replaces_the_old_one(customer, customer_user, terms, django_
         services.verification_renew(customer=customer, user=customer_user, now=NOW + timedelta(days=4), base_url=BASE)
     new = token_from_mail()
 
-    with pytest.raises(services.VerificationInvalid, match="newer one"):
+    with pytest.raises(services.VerificationInvalid, match="wysłano nowszy"):
         services.verification_confirm(token=old, now=NOW + timedelta(days=4), ip_address=None)
     services.verification_confirm(token=new, now=NOW + timedelta(days=4), ip_address=None)
 
@@ -214,7 +214,7 @@ def test_an_address_change_while_a_verification_is_pending_is_refused_and_change
         )
     before = snapshot(customer)
 
-    with pytest.raises(services.VerificationPending, match="still waiting for confirmation"):
+    with pytest.raises(services.VerificationPending, match="czeka na potwierdzenie"):
         services.address_change_request(
             customer=customer, user=customer_user, email="inny@example.pl", now=NOW, ip_address=None, base_url=BASE
         )
@@ -292,7 +292,7 @@ def test_resignation_ends_e_invoices_from_the_given_day_with_the_postal_address(
 def test_a_resignation_date_in_the_past_is_refused_and_changes_nothing(customer, customer_user, active):
     before = snapshot(customer)
 
-    with pytest.raises(services.ResignationDateInPast, match="cannot be in the past"):
+    with pytest.raises(services.ResignationDateInPast, match="nie może być w przeszłości"):
         services.resignation_submit(
             customer=customer,
             user=customer_user,
