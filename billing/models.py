@@ -149,10 +149,10 @@ class Payment(SyncedModel):
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     channel = models.CharField(_("channel"), max_length=12, choices=PaymentChannel)
     title = models.CharField(_("title"), max_length=200, blank=True)
-    invoices = models.ManyToManyField(Invoice, through="PaymentAllocation", related_name="payments")
     # The reference of the portal's online payment this booking confirms (docs/billing-sync.md).
     portal_reference = models.CharField(_("portal reference"), max_length=64, blank=True, db_default="")
 
+    invoices = models.ManyToManyField(Invoice, through="PaymentAllocation", related_name="payments")
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
@@ -274,10 +274,17 @@ class OnlinePayment(AbstractOrder):
 
     reference = models.CharField(_("payment reference"), max_length=32, unique=True)
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="online_payments"
+    # A customer the billing system deletes takes its online payments along (the outbox already carried them); a
+    # deleted login leaves the payment in place.
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="online_payments"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="online_payments"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="online_payments",
     )
     created_at = models.DateTimeField(_("created at"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
@@ -327,7 +334,7 @@ class OnlinePayment(AbstractOrder):
         return self.currency
 
     def get_buyer_info(self) -> dict:
-        return {"email": self.user.email or self.customer.email}
+        return {"email": (self.user.email if self.user else "") or self.customer.email}
 
     def get_description(self) -> str:
         return self.title
@@ -340,7 +347,7 @@ class OnlinePaymentItem(models.Model):
         OnlinePayment, verbose_name=_("online payment"), on_delete=models.CASCADE, related_name="items"
     )
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="online_payment_items"
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="online_payment_items"
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
 
