@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts import permissions
 from accounts.models import (
     AccessRole,
     Consent,
@@ -25,27 +26,10 @@ from accounts.models import (
     User,
 )
 
-
-def visible_customers(*, user: User) -> QuerySet[Customer]:
-    """Customers the user may act for (in any scope)."""
-    if not user.is_authenticated:
-        return Customer.objects.none()
-    return Customer.objects.filter(Exists(CustomerAccess.objects.filter(user=user, customer=OuterRef("pk"))))
-
-
-def visible_delivery_points(*, user: User) -> QuerySet[DeliveryPoint]:
-    """Delivery points the user may see: all of a customer's, or the granted subset for a partial manager."""
-    if not user.is_authenticated:
-        return DeliveryPoint.objects.none()
-    full = CustomerAccess.objects.filter(user=user, customer=OuterRef("customer_id"), all_points=True)
-    partial = CustomerAccess.objects.filter(user=user, all_points=False, points=OuterRef("pk"))
-    return DeliveryPoint.objects.filter(Q(Exists(full)) | Q(Exists(partial)))
-
-
-def access_for(*, user: User, customer: Customer) -> CustomerAccess | None:
-    if not user.is_authenticated:
-        return None
-    return CustomerAccess.objects.filter(user=user, customer=customer).first()
+# The rule itself lives in accounts.permissions; these names stay here for every app's selectors.
+visible_customers = permissions.visible_customers
+visible_delivery_points = permissions.visible_delivery_points
+access_for = permissions.access_for
 
 
 # --- Account security, registration, settings -------------------------------------------------------------
@@ -175,3 +159,46 @@ def settings_overview(*, user: User, now: datetime, login_limit: int = 10) -> Se
 
 def user_has_mfa(*, user: User) -> bool:
     return Authenticator.objects.filter(user=user).exists()
+
+
+# --- Property managers -----------------------------------------------------------------------------------------
+
+
+def switchable_customers(*, user: User, search: str = "") -> QuerySet[Customer]:
+    """The customers the user acts for, for the switcher: searched by number, name or address."""
+    customers = visible_customers(user=user)
+    search = search.strip()
+    if search:
+        customers = customers.filter(
+            Q(number__icontains=search)
+            | Q(name__icontains=search)
+            | Q(street__icontains=search)
+            | Q(city__icontains=search)
+            | Q(delivery_points__street__icontains=search)
+        ).distinct()
+    return customers.order_by("number", "id")
+
+
+def customer_visible(*, user: User, customer_id: int) -> Customer:
+    """Raises Customer.DoesNotExist (the view answers 404) unless the user may act for the customer."""
+    return visible_customers(user=user).get(pk=customer_id)
+
+
+def customers_by_numbers(*, numbers: list[str]) -> dict[str, Customer]:
+    """Staff (manager grants): the customers with these numbers, by number; unknown numbers are missing."""
+    return {c.number: c for c in Customer.objects.filter(number__in=numbers)}
+
+
+def points_by_codes(*, codes: list[str]) -> dict[str, DeliveryPoint]:
+    """Staff (manager grants): the delivery points with these codes, by code; unknown codes are missing."""
+    return {p.code: p for p in DeliveryPoint.objects.filter(code__in=codes)}
+
+
+def manager_accesses(*, user: User) -> QuerySet[CustomerAccess]:
+    """Staff: a manager's accesses with their customers and granted points (3 queries)."""
+    return (
+        CustomerAccess.objects.filter(user=user, role=AccessRole.MANAGER)
+        .select_related("customer")
+        .prefetch_related("points")
+        .order_by("customer__number", "id")
+    )

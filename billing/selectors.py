@@ -14,7 +14,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from getpaid.models import Payment as GetpaidPayment
 
-from accounts.models import Customer, CustomerAccess, DeliveryPoint, User
+from accounts import permissions
+from accounts.models import Customer, DeliveryPoint, User
 from accounts.selectors import visible_customers
 from billing.models import (
     CalendarFeed,
@@ -33,44 +34,9 @@ from billing.models import (
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What one user may see: whole customers, and single delivery points of partially managed customers."""
-
-    full_customer_ids: frozenset[int] = frozenset()
-    partial_customer_ids: frozenset[int] = frozenset()
-    partial_point_ids: frozenset[int] = frozenset()
-
-    @property
-    def customer_ids(self) -> frozenset[int]:
-        return self.full_customer_ids | self.partial_customer_ids
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.customer_ids
-
-    def invoice_filter(self, prefix: str = "") -> Q:
-        q = Q(**{f"{prefix}customer_id__in": self.full_customer_ids}) if self.full_customer_ids else Q(pk__in=[])
-        if self.partial_point_ids:
-            q |= Q(**{f"{prefix}delivery_point_id__in": self.partial_point_ids})
-        return q
-
-
-def scope_for(*, user: User) -> Scope:
-    """The user's access, read once (one query)."""
-    if not user.is_authenticated:
-        return Scope()
-    full, partial_customers, partial_points = set(), set(), set()
-    for customer_id, all_points, point_id in CustomerAccess.objects.filter(user=user).values_list(
-        "customer_id", "all_points", "points__id"
-    ):
-        if all_points:
-            full.add(customer_id)
-        else:
-            partial_customers.add(customer_id)
-            if point_id is not None:
-                partial_points.add(point_id)
-    return Scope(frozenset(full), frozenset(partial_customers - full), frozenset(partial_points))
+# The rule lives in accounts.permissions; billing filters by the ids it resolves.
+Scope = permissions.Scope
+scope_for = permissions.scope_for
 
 
 def _in_progress() -> Exists:
@@ -146,10 +112,7 @@ def invoice_detail(*, scope: Scope, invoice_id: int) -> Invoice:
 
 
 def delivery_points_for(*, scope: Scope) -> QuerySet[DeliveryPoint]:
-    q = Q(customer_id__in=scope.full_customer_ids)
-    if scope.partial_point_ids:
-        q |= Q(pk__in=scope.partial_point_ids)
-    return DeliveryPoint.objects.filter(q).order_by("customer_id", "code", "id")
+    return DeliveryPoint.objects.filter(scope.point_filter()).order_by("customer_id", "code", "id")
 
 
 def customers_for(*, scope: Scope) -> QuerySet[Customer]:

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import CustomerAccess, User
+from accounts import permissions
+from accounts.models import User
 from accounts.selectors import visible_delivery_points
 from notices.models import (
     Announcement,
@@ -92,7 +93,7 @@ class DocumentsPage:
 
 def _full_access_customers(user: User) -> QuerySet:
     """A customer's own documents (contracts, letters) go to its owner and managers of all its points only."""
-    return CustomerAccess.objects.filter(user=user, all_points=True).values("customer_id")
+    return permissions.full_access_customer_ids(user=user)
 
 
 def documents_for(*, user: User) -> QuerySet[Document]:

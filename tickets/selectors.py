@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Customer, CustomerAccess, DeliveryPoint, User
+from accounts import permissions
+from accounts.models import Customer, DeliveryPoint, User
 from accounts.selectors import visible_customers, visible_delivery_points
 from meters.models import Meter
 from tickets.models import Attachment, Case, Message, Sender
@@ -45,8 +46,9 @@ def cases_for(*, user: User) -> QuerySet[Case]:
     """Every case the user may see."""
     if not user.is_authenticated:
         return Case.objects.none()
-    full = CustomerAccess.objects.filter(user=user, customer=OuterRef("customer_id"), all_points=True)
-    return Case.objects.filter(Q(Exists(full)) | Q(delivery_point__in=visible_delivery_points(user=user)))
+    return Case.objects.filter(
+        Q(permissions.full_access(user=user)) | Q(delivery_point__in=visible_delivery_points(user=user))
+    )
 
 
 def _order(sort: str) -> tuple[str, ...]:
@@ -131,7 +133,7 @@ def fully_accessible_customer_ids(*, user: User) -> set[int]:
     """Customers for whom the user may open a case not tied to a delivery point."""
     if not user.is_authenticated:
         return set()
-    return set(CustomerAccess.objects.filter(user=user, all_points=True).values_list("customer_id", flat=True))
+    return {row["customer_id"] for row in permissions.full_access_customer_ids(user=user)}
 
 
 def meters_for_problem(*, user: User) -> QuerySet[Meter]:

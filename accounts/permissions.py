@@ -1,0 +1,185 @@
+"""The portal's one authorization rule: which customers and delivery points a user may see, and what they may do.
+
+Every app asks here, never CustomerAccess directly:
+
+- the customer's own login (OWNER) and a property manager of all its points act as the customer (full scope);
+- a manager of some points (partial scope) sees the documents, payments and cases of those points only, may pay
+  for them and open cases about them, but may not switch e-invoices or change the customer's base data
+  (seed 003: "Administratorzy ... zarządzający tylko częścią nieruchomości");
+- nobody but the user changes their own login data (password, e-mail, 2FA): those pages only ever touch
+  request.user;
+- staff see customers' data in the admin only; in the portal they are users like any other.
+
+`scope_for` reads the rule once per request (one query) so list selectors filter by plain ids; the `Exists`
+twins (`visible_customers`, `visible_delivery_points`, `full_access`) serve subqueries.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see: whole customers, and single delivery points of partially managed customers."""
+
+    full_customer_ids: frozenset[int] = frozenset()
+    partial_customer_ids: frozenset[int] = frozenset()
+    partial_point_ids: frozenset[int] = frozenset()
+    # (point id, customer id) of the granted points, so that the scope can be narrowed to one customer.
+    partial_points_of: frozenset[tuple[int, int]] = frozenset()
+
+    @property
+    def customer_ids(self) -> frozenset[int]:
+        return self.full_customer_ids | self.partial_customer_ids
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.customer_ids
+
+    def only(self, customer_id: int) -> "Scope":
+        """The same user's scope narrowed to one customer (the switcher's current one)."""
+        points = frozenset(point for point, customer in self.partial_points_of if customer == customer_id)
+        return Scope(
+            self.full_customer_ids & {customer_id},
+            self.partial_customer_ids & {customer_id},
+            points,
+            frozenset(pair for pair in self.partial_points_of if pair[1] == customer_id),
+        )
+
+    def is_partial(self, customer_id: int) -> bool:
+        return customer_id in self.partial_customer_ids
+
+    def acts_as_customer(self, customer_id: int) -> bool:
+        return customer_id in self.full_customer_ids
+
+    def invoice_filter(self, prefix: str = "") -> Q:
+        """Rows tied to a customer and (optionally) a delivery point: invoices, cases, allocations' invoices."""
+        q = Q(**{f"{prefix}customer_id__in": self.full_customer_ids}) if self.full_customer_ids else Q(pk__in=[])
+        if self.partial_point_ids:
+            q |= Q(**{f"{prefix}delivery_point_id__in": self.partial_point_ids})
+        return q
+
+    def point_filter(self, prefix: str = "") -> Q:
+        """Delivery points (or rows with a delivery_point FK when prefix="delivery_point__")."""
+        q = Q(**{f"{prefix}customer_id__in": self.full_customer_ids}) if self.full_customer_ids else Q(pk__in=[])
+        if self.partial_point_ids:
+            q |= Q(**{f"{prefix}pk__in" if prefix else "pk__in": self.partial_point_ids})
+        return q
+
+
+def scope_for(*, user: User) -> Scope:
+    """The user's access, read once (one query)."""
+    if not user.is_authenticated:
+        return Scope()
+    full, partial_customers, partial_points = set(), set(), set()
+    for customer_id, all_points, point_id in CustomerAccess.objects.filter(user=user).values_list(
+        "customer_id", "all_points", "points__id"
+    ):
+        if all_points:
+            full.add(customer_id)
+        else:
+            partial_customers.add(customer_id)
+            if point_id is not None:
+                partial_points.add((point_id, customer_id))
+    return Scope(
+        frozenset(full),
+        frozenset(partial_customers - full),
+        frozenset(point for point, _customer in partial_points),
+        frozenset(partial_points),
+    )
+
+
+# --- the same rule as subqueries -------------------------------------------------------------------------------
+
+
+def visible_customers(*, user: User) -> QuerySet[Customer]:
+    """Customers the user may act for (in any scope)."""
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    return Customer.objects.filter(Exists(CustomerAccess.objects.filter(user=user, customer=OuterRef("pk"))))
+
+
+def visible_delivery_points(*, user: User) -> QuerySet[DeliveryPoint]:
+    """Delivery points the user may see: all of a customer's, or the granted subset for a partial manager."""
+    if not user.is_authenticated:
+        return DeliveryPoint.objects.none()
+    full = CustomerAccess.objects.filter(user=user, customer=OuterRef("customer_id"), all_points=True)
+    partial = CustomerAccess.objects.filter(user=user, all_points=False, points=OuterRef("pk"))
+    return DeliveryPoint.objects.filter(Q(Exists(full)) | Q(Exists(partial)))
+
+
+def full_access(*, user: User, customer_ref: str = "customer_id") -> Exists:
+    """SQL: the user acts as the customer of the outer row (owner or manager of all its points)."""
+    return Exists(CustomerAccess.objects.filter(user=user, customer=OuterRef(customer_ref), all_points=True))
+
+
+def full_access_customer_ids(*, user: User) -> QuerySet:
+    """Ids (a values() subquery) of the customers the user acts as: owner, or manager of all points."""
+    if not user.is_authenticated:
+        return CustomerAccess.objects.none().values("customer_id")
+    return CustomerAccess.objects.filter(user=user, all_points=True).values("customer_id")
+
+
+# --- decisions about one customer ------------------------------------------------------------------------------
+
+
+def access_for(*, user: User, customer: Customer) -> CustomerAccess | None:
+    if not user.is_authenticated:
+        return None
+    return CustomerAccess.objects.filter(user=user, customer=customer).first()
+
+
+def can_see_customer(*, user: User, customer: Customer) -> bool:
+    return user.is_authenticated and CustomerAccess.objects.filter(user=user, customer=customer).exists()
+
+
+def can_act_as_customer(*, user: User, customer: Customer) -> bool:
+    """Owner, or manager of all delivery points: everything the customer may do except their login data."""
+    return (
+        user.is_authenticated and CustomerAccess.objects.filter(user=user, customer=customer, all_points=True).exists()
+    )
+
+
+def is_partial(*, user: User, customer: Customer) -> bool:
+    """A manager of only some of the customer's delivery points."""
+    return (
+        user.is_authenticated and CustomerAccess.objects.filter(user=user, customer=customer, all_points=False).exists()
+    )
+
+
+def can_manage_einvoice(*, user: User, customer: Customer) -> bool:
+    """Switching e-invoices on or off, or changing their address, concerns all the customer's points (seed 003)."""
+    return can_act_as_customer(user=user, customer=customer)
+
+
+def can_change_base_data(*, user: User, customer: Customer) -> bool:
+    """Contact data (address for letters, phone) of the customer: the customer or a manager of all its points."""
+    return can_act_as_customer(user=user, customer=customer)
+
+
+def base_data_customers(*, user: User) -> QuerySet[Customer]:
+    """Customers whose base data the user may change, for the settings forms."""
+    if not user.is_authenticated:
+        return Customer.objects.none()
+    return Customer.objects.filter(pk__in=full_access_customer_ids(user=user)).order_by("number", "id")
+
+
+def can_claim_customer(*, user: User, customer: Customer) -> bool:
+    """Adding a customer number as one's own (its login) is not for a manager of that customer: the office
+    changes a manager's scope, and the customer number stays the customer's login."""
+    return not CustomerAccess.objects.filter(user=user, customer=customer, role=AccessRole.MANAGER).exists()
+
+
+def is_manager(*, user: User) -> bool:
+    return user.is_authenticated and CustomerAccess.objects.filter(user=user, role=AccessRole.MANAGER).exists()
+
+
+def access_covers(*, all_points: bool, granted_point_ids: set[int], point_ids: frozenset[int] | None) -> bool:
+    """Whether an access (all points, or the granted ones) reaches something about `point_ids`.
+
+    Something about no point in particular (a customer-wide invoice) reaches only those who act as the customer.
+    """
+    return all_points or bool(point_ids and set(point_ids) & granted_point_ids)
