@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from getpaid.views import CallbackDetailView
 
-from billing import forms, ics, qr, selectors, services
+from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus, OnlinePayment
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
@@ -76,8 +76,6 @@ def _invoice_or_404(request: HttpRequest, invoice_id: int):
 
 @login_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    from billing.pdf import vat_summary
-
     invoice = _invoice_or_404(request, invoice_id)
     lines = list(invoice.lines.all())
     context = {
@@ -85,7 +83,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "status": invoice.status_on(timezone.localdate()),
         "status_label": InvoiceStatus(invoice.status_on(timezone.localdate())).label,
         "lines": lines,
-        "vat_rows": vat_summary(lines),
+        "vat_rows": pdf.vat_summary(lines),
         "allocations": list(invoice.allocations.all()),
         "period_last_day": invoice.period_end - timedelta(days=1) if invoice.period_end else None,
         "ksef_url": qr.ksef_verification_url(
