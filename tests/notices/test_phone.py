@@ -115,7 +115,7 @@ def test_a_code_for_the_old_number_does_not_verify_a_new_one(with_phone):
 
 
 def test_a_gateway_failure_leaves_no_code_behind(with_phone, settings):
-    settings.IBOK_SMS_BACKEND = "tests.notices.test_sending.RefusingGateway"
+    settings.IBOK_SMS_BACKEND = "tests.notices.gateways.RefusingGateway"
 
     with pytest.raises(services.PhoneCodeNotSent):
         services.phone_code_send(user=with_phone, now=timezone.now())

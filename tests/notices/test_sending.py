@@ -34,11 +34,6 @@ class FlakyGateway(sms.SmsBackend):
         return sms.LocalBackend().send(phone=phone, text=text, reference=reference)
 
 
-class RefusingGateway(sms.SmsBackend):
-    def send(self, *, phone: str, text: str, reference: str) -> str:
-        raise sms.SmsRejected("SMSAPI 13: no valid recipient")
-
-
 @pytest.fixture
 def flaky(settings):
     settings.IBOK_SMS_BACKEND = "tests.notices.test_sending.FlakyGateway"
@@ -109,7 +104,7 @@ def test_a_gateway_that_recovers_delivers_on_the_next_attempt(customer, customer
 
 
 def test_a_number_the_gateway_refuses_fails_at_once(customer, customer_user, settings):
-    settings.IBOK_SMS_BACKEND = "tests.notices.test_sending.RefusingGateway"
+    settings.IBOK_SMS_BACKEND = "tests.notices.gateways.RefusingGateway"
     notification = planned_sms(customer, customer_user)
 
     outcome = services.notification_send(notification_id=notification.pk, now=MORNING)
