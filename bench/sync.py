@@ -51,8 +51,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     today = date(2026, 11, 21)
-    cache = ROOT / "bench" / "out" / f"sync-{args.customers}-{args.years}"
-    full, changes = cache / "full", cache / f"changes-{args.fraction}"
+    # The same cached batch as bench/import.py and bench/pages.py use.
+    full = ROOT / "bench" / "out" / f"demo-{args.customers}-{args.years}-1"
+    changes = ROOT / "bench" / "out" / f"demo-{args.customers}-{args.years}-1-changes-{args.fraction}"
     if not (full / "manifest.json").exists():
         started = time.perf_counter()
         demo.write_demo_batch(full, customers=args.customers, seed=1, years=args.years, today=today)
