@@ -6,9 +6,6 @@ system is the demo billing server on loopback.
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date, timedelta
@@ -30,10 +27,10 @@ from ibok.core.models import OutboxMessage, OutboxStatus
 from ibok.core.services import outbox_put
 from meters.models import Reading
 from tests.billing.snapshots import SYNCED_MODELS, synced_row_count, synced_state
+from tests.worker import Worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "worker-test-token"
 
 
@@ -52,46 +49,6 @@ def billing_system(demo_batch):
     system.url = f"http://127.0.0.1:{server.server_port}"
     yield system
     server.shutdown()
-
-
-class Worker:
-    """`celery -A ibok worker` in a child process, on its own queue, against the test database."""
-
-    def __init__(self, queue: str, env: dict[str, str]):
-        self.queue = queue
-        self.env = env
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Worker":
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "ibok", "worker", "--pool", "solo", "--queues", self.queue,
-                "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the Celery worker exited while starting")
-            replies = celery_app.control.ping(destination=[f"{self.queue}@{os.uname().nodename}"], timeout=0.5)
-            if replies:
-                return self
-        raise RuntimeError("the Celery worker did not answer within 60 s")
-
-    def kill(self) -> None:
-        """As a machine or an OOM killer would: no chance to clean up."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -126,16 +83,6 @@ def worker_factory(billing_system):
     for worker in workers:
         worker.stop()
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-
-
-def wait_for(condition, *, seconds: float = 120, every: float = 0.05, what: str = "the condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sync_through_worker() -> SyncRun:
