@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AccessRole
 from einvoice import selectors
+from einvoice.models import EinvoiceTerms
 from tests import factories
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
@@ -21,10 +22,19 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+def published_terms() -> EinvoiceTerms:
+    """The first version, published by the app's data migration (made again after a transactional test's flush)."""
+    return selectors.terms_current(now=NOW) or EinvoiceTerms.objects.create(
+        version="2026-01",
+        title="Regulamin e-faktury",
+        body="§ 1. Postanowienia ogólne",
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
 @pytest.fixture
 def terms(db):
-    """The first version, published by the app's data migration."""
-    return selectors.terms_current(now=NOW)
+    return published_terms()
 
 
 @pytest.fixture
