@@ -131,6 +131,7 @@ def main() -> None:
         load(args.customers, args.years)
     from django.core.management import call_command
 
+    call_command("migrate", verbosity=0)  # a reused database catches up with the code
     call_command("collectstatic", interactive=False, verbosity=0)
     number, session_key, invoices = signed_in_customer()
     from django.db import connection

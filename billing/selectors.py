@@ -39,9 +39,16 @@ Scope = permissions.Scope
 scope_for = permissions.scope_for
 
 
+def _booked_as(reference) -> QuerySet[Payment]:
+    """Synced payments carrying a portal reference. The blank-excluding condition lets PostgreSQL use the partial
+    index billing_payment_portal_ref_idx: without it the plan's estimate is a scan of every payment, which is not
+    run but makes PostgreSQL JIT-compile each query (~45 ms)."""
+    return Payment.objects.filter(portal_reference=reference).exclude(portal_reference="")
+
+
 def _in_progress() -> Exists:
     """An online payment the broker confirmed for this invoice, not yet booked by the billing system."""
-    booked = Payment.objects.filter(portal_reference=OuterRef("online_payment__reference"))
+    booked = _booked_as(OuterRef("online_payment__reference"))
     return Exists(
         OnlinePaymentItem.objects.filter(invoice=OuterRef("pk"), online_payment__paid_at__isnull=False).exclude(
             Exists(booked)
@@ -333,7 +340,7 @@ def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Pa
 
 def online_payments_in_progress(*, scope: Scope) -> QuerySet[OnlinePayment]:
     """Online payments the broker confirmed that the billing system has not booked yet."""
-    booked = Payment.objects.filter(portal_reference=OuterRef("reference"))
+    booked = _booked_as(OuterRef("reference"))
     return (
         OnlinePayment.objects.filter(customer_id__in=scope.customer_ids, paid_at__isnull=False)
         .exclude(Exists(booked))
@@ -344,7 +351,7 @@ def online_payments_in_progress(*, scope: Scope) -> QuerySet[OnlinePayment]:
 
 def online_payment_detail(*, scope: Scope, reference: str) -> OnlinePayment:
     """The return page's payment: only one of the user's customers'; annotated `booked`."""
-    booked = Payment.objects.filter(portal_reference=OuterRef("reference"))
+    booked = _booked_as(OuterRef("reference"))
     return (
         OnlinePayment.objects.filter(customer_id__in=scope.customer_ids)
         .select_related("customer")
