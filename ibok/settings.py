@@ -308,6 +308,10 @@ IBOK_PAYMENT_FEE = Decimal(os.environ.get("IBOK_PAYMENT_FEE", "1.00"))
 # Przelewy24 credentials; without them (and with IBOK_PAYMENT_SANDBOX on, the default with DEBUG) payments go
 # to the bundled sandbox broker, which speaks the same protocol from inside the portal.
 IBOK_PAYMENT_SANDBOX = env_bool("IBOK_PAYMENT_SANDBOX", DEBUG)
+# PostgreSQL's JIT compiles any query whose cost estimate is high (a subquery it will never run in full) and so
+# adds 30-100 ms to page queries that run in under a millisecond (bench/pages.py); a portal never gains from it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 GETPAID_ORDER_MODEL = "billing.OnlinePayment"
 GETPAID_BACKEND_SETTINGS = {
     "przelewy24": {
