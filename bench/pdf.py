@@ -99,12 +99,14 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import transaction
     from django.test import Client
     from django.urls import reverse
 
     from billing import services
 
+    call_command("migrate", verbosity=0)
     with transaction.atomic():
         user, invoices = make_invoices(args.invoices)
         renders = []
