@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,9 +56,12 @@ class AnnouncementAdmin(admin.ModelAdmin):
     def area(self, obj: Announcement) -> str:
         return obj.area_label or "—"
 
-    @admin.display(description=_("delivery points reached"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(reached_count=Count("target_rows"))
+
+    @admin.display(description=_("delivery points reached"), ordering="reached_count")
     def reached(self, obj: Announcement) -> int:
-        return obj.target_rows.count()
+        return obj.reached_count
 
     def save_model(self, request: HttpRequest, obj: Announcement, form, change: bool) -> None:
         if not change:

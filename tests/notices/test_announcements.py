@@ -243,3 +243,22 @@ def test_the_admin_refuses_streets_without_a_city(client, db):
     assert response.status_code == 200
     assert "Podaj miejscowość, w której leżą te ulice." in response.content.decode()
     assert not Announcement.objects.exists()
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_admin_list_shows_how_many_points_each_announcement_reaches_in_fixed_queries(
+    client, street_map, count, django_assert_max_num_queries
+):
+    staff = factories.UserFactory(username="dyspozytor", is_staff=True, is_superuser=True)
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    for n in range(count):
+        services.announcement_targets_resolve(
+            announcement=announcement(title=f"Awaria {n}", city="Przemyśl", streets="Słowackiego")
+        )
+    client.force_login(staff)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:notices_announcement_changelist"))
+
+    assert response.status_code == 200
+    assert [row.reached_count for row in response.context["cl"].result_list] == [2] * count

@@ -204,3 +204,62 @@ def test_amounts_are_shown_as_the_billing_system_sent_them(customer, customer_us
         invoices_imported.send(sender=Invoice, invoice_ids=[invoice.pk])
 
     assert "1\u00a0080,00\u00a0zł" in mail.outbox[0].body
+
+
+def test_smsapi_without_a_token_stops_the_deploy_check(settings):
+    from notices.checks import sms_backend_configured
+
+    settings.IBOK_SMS_BACKEND = "notices.sms.SmsApiBackend"
+    settings.IBOK_SMSAPI_TOKEN = ""
+
+    assert [message.id for message in sms_backend_configured()] == ["notices.E001"]
+
+
+def test_the_smsapi_backend_sends_with_an_idempotency_reference(settings, monkeypatch):
+    settings.IBOK_SMSAPI_TOKEN = "token"
+    settings.IBOK_SMS_SENDER = "MPWiK"
+    sent = {}
+
+    class Result:
+        id = "SMSAPI-1"
+
+    def fake_send(**params):
+        sent.update(params)
+        return iter([Result()])
+
+    backend = sms.SmsApiBackend()
+    monkeypatch.setattr(backend.client.sms, "send", fake_send)
+
+    message_id = backend.send(phone="+48601234567", text="iBOK: test", reference="ibok-n7")
+
+    assert message_id == "SMSAPI-1"
+    assert sent == {
+        "to": "48601234567",
+        "message": "iBOK: test",
+        "idx": "ibok-n7",
+        "check_idx": True,
+        "normalize": True,
+        "from_": "MPWiK",
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [("13", sms.SmsRejected), ("8", sms.SmsSendFailed), ("105", "duplicate-ibok-n7")],
+)
+def test_smsapi_errors_are_sorted_into_retry_give_up_and_already_sent(settings, monkeypatch, code, outcome):
+    from smsapi.exception import SendException
+
+    settings.IBOK_SMSAPI_TOKEN = "token"
+    backend = sms.SmsApiBackend()
+
+    def failing_send(**params):
+        raise SendException("gateway says no", code)
+
+    monkeypatch.setattr(backend.client.sms, "send", failing_send)
+
+    if isinstance(outcome, str):
+        assert backend.send(phone="+48601234567", text="x", reference="ibok-n7") == outcome
+    else:
+        with pytest.raises(outcome):
+            backend.send(phone="+48601234567", text="x", reference="ibok-n7")
