@@ -1,14 +1,16 @@
 """The e-invoice pages: what each user sees and may do, another customer's pages are 404, fixed query counts."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
 from einvoice import services
-from einvoice.models import Consent, ConsentStatus, Delivery
+from einvoice.models import Consent, ConsentSource, ConsentStatus, Delivery
+from tests import factories
 from tests.einvoice.conftest import NOW, invoice_for
 from tests.einvoice.helpers import token_from_mail
 
@@ -254,8 +256,6 @@ def test_the_history_page_runs_a_fixed_number_of_queries(signed_in, customer, ac
 
 @pytest.mark.parametrize("customers", [1, 5])
 def test_the_index_runs_a_fixed_number_of_queries(client, customer_user, terms, customers, django_assert_num_queries):
-    from tests import factories
-
     for _ in range(customers):
         point = factories.DeliveryPointFactory()
         factories.CustomerAccessFactory(user=customer_user, customer=point.customer, role="MANAGER", all_points=True)
@@ -292,3 +292,48 @@ def test_e_mails_are_sent_in_the_owners_language(customer, customer_user, terms,
         )
 
     assert mail.outbox[0].subject == "Confirm the address for your e-invoices"
+
+
+def test_a_customer_who_had_e_invoices_before_registering_sees_all_their_pdfs_at_once(client, customer, terms):
+    started = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    Consent.objects.create(
+        customer=customer,
+        status=ConsentStatus.ACTIVE,
+        source=ConsentSource.PAPER,
+        email="papier@example.pl",
+        terms=terms,
+        accepted_at=started,
+        active_from=started,
+    )
+    invoices = [invoice_for(customer, issued=date(2026, month, 5)) for month in (3, 6, 9)]
+    services.deliveries_sweep(now=NOW)  # e-mailed over the months, before any account existed
+    user = factories.UserFactory(username=customer.number, email="nowy@example.pl")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    factories.CustomerAccessFactory(user=user, customer=customer)
+    client.force_login(user)
+
+    html = client.get(reverse("einvoice:detail", kwargs={"customer_id": customer.pk})).content.decode()
+    pdf = client.get(reverse("billing:invoice-pdf", kwargs={"invoice_id": invoices[0].pk}))
+
+    for invoice in invoices:
+        assert reverse("billing:invoice-pdf", kwargs={"invoice_id": invoice.pk}) in html
+    assert "Aktywna" in html
+    assert pdf.status_code == 200
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+
+
+def test_a_partial_manager_sees_only_the_emailed_invoices_of_their_points(client, customer, partial_manager, active):
+    granted, other = customer.delivery_points.order_by("id")
+    mine = invoice_for(customer, issued=date(2026, 11, 22))
+    theirs = factories_invoice(customer, other)
+    services.deliveries_create(invoice_ids=[mine.pk, theirs.pk], now=NOW)
+    client.force_login(partial_manager)
+
+    html = client.get(reverse("einvoice:detail", kwargs={"customer_id": customer.pk})).content.decode()
+
+    assert mine.number in html
+    assert theirs.number not in html
+
+
+def factories_invoice(customer, point):
+    return factories.InvoiceFactory(customer=customer, delivery_point=point, issue_date=date(2026, 11, 23))
