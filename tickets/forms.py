@@ -245,29 +245,6 @@ class AddressFieldsMixin(forms.Form):
     city = forms.CharField(label=_("City"), max_length=64)
 
 
-class EInvoiceRequestForm(RequestForm):
-    case_type = CaseType.EINVOICE_REQUEST
-    title = _("Request to receive invoices electronically")
-    intro = _("Invoices and other letters will be sent to the e-mail address below instead of by post.")
-    structured = ("email", "accept_terms")
-
-    email = forms.EmailField(label=_("E-mail address for invoices"))
-    accept_terms = forms.BooleanField(label=_("I accept the e-invoice terms"), required=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["email"].initial = self.user.email
-
-
-class EInvoiceResignationForm(AddressFieldsMixin, RequestForm):
-    case_type = CaseType.EINVOICE_RESIGNATION
-    title = _("Resignation from e-invoices")
-    intro = _("Tell us from when invoices should go out on paper again and where to send them.")
-    structured = ("paper_from", "street", "building", "apartment", "postal_code", "city")
-
-    paper_from = forms.DateField(label=_("Paper invoices from"), widget=DateInput)
-
-
 class AddressChangeForm(AddressFieldsMixin, RequestForm):
     case_type = CaseType.ADDRESS_CHANGE
     title = _("Change of the address for letters")
@@ -344,9 +321,9 @@ class MeterProblemForm(RequestForm):
         return values
 
 
+# e-Invoice requests (opt in, address change, resignation) have their own flow in the einvoice app, which
+# records the consent and opens the case itself; the requests page links there.
 REQUEST_FORMS: dict[str, type[RequestForm]] = {
-    "einvoice": EInvoiceRequestForm,
-    "einvoice-resignation": EInvoiceResignationForm,
     "address-change": AddressChangeForm,
     "contract-change": ContractChangeForm,
     "meter-problem": MeterProblemForm,

@@ -16,8 +16,6 @@ def test_request_list_offers_every_structured_request(client, customer_user):
     html = client.get(reverse("tickets:request-list")).content.decode()
 
     for title in (
-        "Wniosek o przesyłanie faktur drogą elektroniczną",
-        "Rezygnacja z e-faktury",
         "Zmiana adresu korespondencyjnego",
         "Zmiana danych umowy",
         "Problem z licznikiem",
@@ -25,54 +23,14 @@ def test_request_list_offers_every_structured_request(client, customer_user):
         assert title in html
 
 
-def test_einvoice_request_opens_an_einvoice_case_with_the_address(client, customer, customer_user):
+def test_einvoice_requests_are_made_on_the_einvoice_page_which_records_the_consent(client, customer_user):
     client.force_login(customer_user)
 
-    response = client.post(
-        reverse("tickets:request-create", kwargs={"kind": "einvoice"}),
-        {"email": "faktury@example.pl", "accept_terms": "on"},
-    )
+    html = client.get(reverse("tickets:request-list")).content.decode()
+    old_form = client.get(reverse("tickets:request-create", kwargs={"kind": "einvoice"}))
 
-    case = Case.objects.get()
-    assert response.status_code == 302
-    assert case.case_type == CaseType.EINVOICE_REQUEST
-    assert case.subject == "Wniosek o przesyłanie faktur drogą elektroniczną"
-    assert case.fields == {"email": "faktury@example.pl", "accept_terms": True}
-    assert "faktury@example.pl" in case.messages.get().body
-    assert OutboxMessage.objects.get().payload["fields"]["email"] == "faktury@example.pl"
-
-
-def test_einvoice_request_without_accepting_the_terms_opens_nothing(client, customer_user):
-    client.force_login(customer_user)
-
-    response = client.post(
-        reverse("tickets:request-create", kwargs={"kind": "einvoice"}), {"email": "faktury@example.pl"}
-    )
-
-    assert response.status_code == 200
-    assert "accept_terms" in response.context["form"].errors
-    assert not Case.objects.exists()
-
-
-def test_resignation_gives_the_paper_date_and_postal_address(client, customer, customer_user):
-    client.force_login(customer_user)
-
-    client.post(
-        reverse("tickets:request-create", kwargs={"kind": "einvoice-resignation"}),
-        {
-            "paper_from": "2027-01-01",
-            "street": "ul. Mickiewicza",
-            "building": "5",
-            "postal_code": "37-700",
-            "city": "Przemyśl",
-        },
-    )
-
-    case = Case.objects.get()
-    assert case.case_type == CaseType.EINVOICE_RESIGNATION
-    assert case.fields["paper_from"] == "2027-01-01"
-    assert case.fields["postal_code"] == "37-700"
-    assert "01.01.2027" in case.messages.get().body
+    assert reverse("einvoice:index") in html
+    assert old_form.status_code == 404
 
 
 def test_address_change_with_a_bad_postal_code_says_so_and_opens_nothing(client, customer_user):
