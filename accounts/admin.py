@@ -2,16 +2,19 @@ from allauth.account.decorators import secure_admin_login
 from allauth.account.forms import ResetPasswordForm
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 
-from accounts import services, throttling
+from accounts import forms, selectors, services, throttling
 from accounts.models import (
     Consent,
     ContactChange,
@@ -22,6 +25,7 @@ from accounts.models import (
     DeletionRequestStatus,
     DeliveryPoint,
     LoginEvent,
+    ManagerRequest,
     Registration,
     TermsVersion,
     User,
@@ -33,11 +37,17 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 
 class CustomerAccessInline(admin.TabularInline):
+    """Read-only here: grants and revocations go through the audited access admin and the managers' requests."""
+
     model = CustomerAccess
     extra = 0
-    autocomplete_fields = ["customer"]
-    filter_horizontal = ["points"]
     fields = ["customer", "role", "all_points", "granted_at"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ConsentInline(admin.TabularInline):
@@ -140,12 +150,177 @@ class DeliveryPointAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerAccess)
 class CustomerAccessAdmin(admin.ModelAdmin):
+    """Every grant, change and revocation made here is audited (accounts.services.access_edit_record)."""
+
     list_display = ["user", "customer", "role", "all_points", "granted_at"]
     list_filter = ["role", "all_points"]
     search_fields = ["user__username", "user__email", "=customer__number", "customer__name"]
     list_select_related = ["user", "customer"]
     autocomplete_fields = ["user", "customer"]
     filter_horizontal = ["points"]
+    exclude = ["manager_notified_at"]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        services.access_edit_record(
+            access=form.instance, actor=request.user, now=timezone.now(), action="changed" if change else "granted"
+        )
+
+    def delete_model(self, request, obj) -> None:
+        services.access_edit_record(access=obj, actor=request.user, now=timezone.now(), action="revoked")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for access in queryset.select_related("user", "customer"):
+            services.access_edit_record(access=access, actor=request.user, now=timezone.now(), action="revoked")
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(ManagerRequest)
+class ManagerRequestAdmin(admin.ModelAdmin):
+    """Managers' requests (seed 003): staff grant access per customer (all or chosen points), or reject."""
+
+    list_display = ["created_at", "company_name", "nip", "contact_name", "email", "status", "grant_link"]
+    list_filter = ["status"]
+    search_fields = ["company_name", "=nip", "email", "contact_name", "properties"]
+    readonly_fields = [
+        "created_at",
+        "user",
+        "company_name",
+        "nip",
+        "contact_name",
+        "email",
+        "phone",
+        "properties",
+        "document_link",
+        "language",
+        "ip_address",
+        "status",
+        "handled_at",
+        "handled_by",
+        "grant_link",
+    ]
+    exclude = ["document", "granted_email_sent_at"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    actions = ["reject"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:request_id>/grant/", wrap(self.grant_view), name="accounts_managerrequest_grant"),
+            path(
+                "<int:request_id>/revoke/<int:access_id>/",
+                wrap(self.revoke_view),
+                name="accounts_managerrequest_revoke",
+            ),
+            path("<int:request_id>/document/", wrap(self.document_view), name="accounts_managerrequest_document"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("access"))
+    def grant_link(self, obj: ManagerRequest) -> str:
+        url = reverse("admin:accounts_managerrequest_grant", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Grant or revoke access"))
+
+    @admin.display(description=_("authorisation document"))
+    def document_link(self, obj: ManagerRequest) -> str:
+        if not obj.document:
+            return "-"
+        url = reverse("admin:accounts_managerrequest_document", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the PDF"))
+
+    def _request_or_404(self, request: HttpRequest, request_id: int) -> ManagerRequest:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        manager_request = self.get_object(request, str(request_id))
+        if manager_request is None:
+            raise Http404
+        return manager_request
+
+    def grant_view(self, request: HttpRequest, request_id: int) -> HttpResponse:
+        manager_request = self._request_or_404(request, request_id)
+        form = forms.ManagerGrantForm(
+            request.POST or None,
+            customers_by_numbers=selectors.customers_by_numbers,
+            points_by_codes=selectors.points_by_codes,
+        )
+        if request.method == "POST" and form.is_valid():
+            now = timezone.now()
+            manager = services.manager_account_for(request=manager_request, now=now)
+            granted = 0
+            for customer, all_points, points in form.cleaned_data["grants"]:
+                try:
+                    services.manager_access_grant(
+                        manager=manager,
+                        customer=customer,
+                        all_points=all_points,
+                        points=points,
+                        actor=request.user,
+                        now=now,
+                        request=manager_request,
+                    )
+                except services.ManagerGrantRefused as exc:
+                    self.message_user(request, f"{customer.number}: {exc}", messages.ERROR)
+                else:
+                    granted += 1
+            if granted:
+                self.message_user(
+                    request,
+                    ngettext("Access granted to %(count)d customer.", "Access granted to %(count)d customers.", granted)
+                    % {"count": granted},
+                    messages.SUCCESS,
+                )
+            return redirect("admin:accounts_managerrequest_grant", request_id=manager_request.pk)
+        manager = manager_request.user
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Access of %(company)s") % {"company": manager_request.company_name},
+            "manager_request": manager_request,
+            "form": form,
+            "accesses": list(selectors.manager_accesses(user=manager)) if manager is not None else [],
+        }
+        return TemplateResponse(request, "admin/accounts/managerrequest/grant.html", context)
+
+    def revoke_view(self, request: HttpRequest, request_id: int, access_id: int) -> HttpResponse:
+        manager_request = self._request_or_404(request, request_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        access = get_object_or_404(CustomerAccess, pk=access_id, user_id=manager_request.user_id)
+        try:
+            services.manager_access_revoke(access=access, actor=request.user, now=timezone.now())
+        except services.ManagerGrantRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("Access revoked."), messages.SUCCESS)
+        return redirect("admin:accounts_managerrequest_grant", request_id=manager_request.pk)
+
+    def document_view(self, request: HttpRequest, request_id: int) -> FileResponse:
+        manager_request = self._request_or_404(request, request_id)
+        if not manager_request.document:
+            raise Http404
+        return FileResponse(
+            manager_request.document.open("rb"),
+            as_attachment=False,
+            filename=f"upowaznienie-{manager_request.nip}.pdf",
+            content_type="application/pdf",
+        )
+
+    @admin.action(description=_("Reject the chosen requests"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[ManagerRequest]) -> None:
+        closed = sum(
+            services.manager_request_reject(request=r, actor=request.user, now=timezone.now()) for r in queryset
+        )
+        self.message_user(
+            request, ngettext("%(count)d request rejected.", "%(count)d requests rejected.", closed) % {"count": closed}
+        )
 
 
 @admin.register(LoginEvent)

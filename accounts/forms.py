@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_recaptcha.fields import ReCaptchaField
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
 from phonenumber_field.formfields import PhoneNumberField
+from stdnum.pl import nip
 
 from accounts.models import Customer, User
 
@@ -159,3 +160,165 @@ class DeletionRequestForm(forms.Form):
         label=_("Reason (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     confirm = forms.BooleanField(label=_("I want my portal account deleted"))
+
+
+MANAGER_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+MANAGER_PROPERTIES_MAX_LINES = 1000
+
+
+def pdf_checked(upload) -> None:
+    """Raise ValidationError unless the upload is a complete PDF (by its content, not its name) of sane size."""
+    if upload.size is None or upload.size == 0:
+        raise forms.ValidationError(_("The file is empty."))
+    if upload.size > MANAGER_DOCUMENT_MAX_BYTES:
+        raise forms.ValidationError(_("The file is too big: at most 10 MB is allowed."))
+    upload.seek(0)
+    if not upload.read(5) == b"%PDF-":
+        raise forms.ValidationError(_("The file is not a PDF document."))
+    upload.seek(max(upload.size - 1024, 0))
+    if b"%%EOF" not in upload.read():
+        raise forms.ValidationError(_("The file is damaged or not a complete PDF document."))
+    upload.seek(0)
+
+
+class ManagerRequestForm(forms.Form):
+    """A property manager asks for access (seed 003: company name and the list of managed properties)."""
+
+    company_name = forms.CharField(
+        label=_("Full company name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "organization"})
+    )
+    nip = forms.CharField(
+        label="NIP",
+        max_length=20,
+        help_text=_("The company's tax identification number, 10 digits."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    contact_name = forms.CharField(
+        label=_("Contact person"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("Your login: the access will be granted to the account with this e-mail."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = PhoneNumberField(
+        label=_("Phone (optional)"),
+        required=False,
+        region="PL",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    properties = forms.CharField(
+        label=_("Managed properties"),
+        help_text=_("One per line: the address of the property or the customer number (Nr odbiorcy) of its owner."),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=50000,
+    )
+    document = forms.FileField(
+        label=_("Authorisation document (optional)"),
+        required=False,
+        help_text=_("A PDF file of up to 10 MB, e.g. the management contract or a power of attorney."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    )
+
+    def __init__(self, *args, remote_ip: str | None = None, with_captcha: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_captcha and settings.IBOK_RECAPTCHA_ENABLED:
+            self.fields["captcha"] = CaptchaField(label=_("I am not a robot"), widget=CaptchaWidget)
+            self.fields["captcha"].remote_ip = remote_ip
+
+    def clean_nip(self) -> str:
+        value = self.cleaned_data["nip"]
+        if not nip.is_valid(value):
+            raise forms.ValidationError(_("This is not a valid NIP. Check the 10 digits."))
+        return nip.compact(value)
+
+    def clean_properties(self) -> str:
+        lines = [" ".join(line.split()) for line in self.cleaned_data["properties"].splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            raise forms.ValidationError(_("List at least one property."))
+        if len(lines) > MANAGER_PROPERTIES_MAX_LINES:
+            raise forms.ValidationError(_("List at most 1000 properties; send the rest in another request."))
+        return "\n".join(lines)
+
+    def clean_document(self):
+        upload = self.cleaned_data.get("document")
+        if upload:
+            pdf_checked(upload)
+        return upload or None
+
+
+def _lines(value: str) -> list[str]:
+    return list(dict.fromkeys("".join(line.split()) for line in value.splitlines() if line.strip()))
+
+
+class ManagerGrantForm(forms.Form):
+    """Staff grant a manager access to customers: all their delivery points, or the listed ones."""
+
+    ALL, SOME = "all", "some"
+
+    customer_numbers = forms.CharField(
+        label=_("Customer numbers"),
+        help_text=_("One per line."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=[(ALL, _("All delivery points")), (SOME, _("Only the delivery points listed below"))],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
+    point_codes = forms.CharField(
+        label=_("Delivery point numbers"),
+        required=False,
+        help_text=_("One per line; each must belong to one of the customers above, and each customer needs one."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def __init__(self, *args, customers_by_numbers, points_by_codes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._customers_by_numbers = customers_by_numbers
+        self._points_by_codes = points_by_codes
+
+    def clean(self):
+        cleaned = super().clean()
+        numbers = _lines(cleaned.get("customer_numbers") or "")
+        if not numbers:
+            return cleaned
+        customers = self._customers_by_numbers(numbers=numbers)
+        unknown = [n for n in numbers if n not in customers]
+        if unknown:
+            self.add_error("customer_numbers", _("Unknown customer numbers: %(list)s") % {"list": ", ".join(unknown)})
+            return cleaned
+        grants = []
+        if cleaned.get("scope") == self.SOME:
+            codes = _lines(cleaned.get("point_codes") or "")
+            points = self._points_by_codes(codes=codes)
+            unknown = [c for c in codes if c not in points]
+            if not codes:
+                self.add_error("point_codes", _("List the delivery points, or grant all of them."))
+                return cleaned
+            if unknown:
+                self.add_error("point_codes", _("Unknown delivery points: %(list)s") % {"list": ", ".join(unknown)})
+                return cleaned
+            ids = {customers[n].pk for n in numbers}
+            foreign = [c for c in codes if points[c].customer_id not in ids]
+            if foreign:
+                self.add_error(
+                    "point_codes",
+                    _("These delivery points belong to none of the customers above: %(list)s")
+                    % {"list": ", ".join(foreign)},
+                )
+                return cleaned
+            for number in numbers:
+                chosen = [p for p in points.values() if p.customer_id == customers[number].pk]
+                if not chosen:
+                    self.add_error(
+                        "point_codes", _("No delivery point listed for customer %(number)s.") % {"number": number}
+                    )
+                    return cleaned
+                grants.append((customers[number], False, chosen))
+        else:
+            grants = [(customers[n], True, []) for n in numbers]
+        cleaned["grants"] = grants
+        return cleaned

@@ -161,6 +161,8 @@ class CustomerAccess(models.Model):
     all_points = models.BooleanField(_("all delivery points"), default=True)
     points = models.ManyToManyField(DeliveryPoint, verbose_name=_("granted delivery points"), blank=True)
     granted_at = models.DateTimeField(_("granted at"))
+    # A manager is e-mailed about new or changed access once: the e-mail task claims rows where this is empty.
+    manager_notified_at = models.DateTimeField(_("manager told at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer access")
@@ -385,3 +387,69 @@ class DeletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.requested_at:%Y-%m-%d} ({self.status})"
+
+
+class ManagerRequestStatus(models.TextChoices):
+    PENDING = "PENDING", _("Waiting for the office")
+    HANDLED = "HANDLED", _("Access granted")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class ManagerRequest(models.Model):
+    """A property manager's request for access to the customers they manage (seed 003), handled by staff.
+
+    Staff grant access per customer (all points or a chosen subset) from it in the admin; grants and
+    revocations are CustomerAccess rows with role MANAGER, each recorded in the audit log.
+    """
+
+    created_at = models.DateTimeField(_("sent at"), db_index=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("manager's account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="manager_requests",
+    )
+    company_name = models.CharField(_("company name"), max_length=200)
+    nip = models.CharField("NIP", max_length=10)
+    contact_name = models.CharField(_("contact person"), max_length=120)
+    email = models.EmailField(_("e-mail"))
+    phone = PhoneNumberField(_("phone"), blank=True, region="PL")
+    properties = models.TextField(_("managed properties (addresses or customer numbers)"))
+    document = models.FileField(_("authorisation document (PDF)"), upload_to="manager-requests/%Y/%m/", blank=True)
+    language = models.CharField(_("language"), max_length=8, default="pl")
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ManagerRequestStatus, default=ManagerRequestStatus.PENDING
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        User, verbose_name=_("handled by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_email_sent_at = models.DateTimeField(_("access e-mail sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("property manager's request")
+        verbose_name_plural = _("property managers' requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ManagerRequestStatus.values), name="accounts_managerrequest_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(nip__regex=r"^[0-9]{10}$"), name="accounts_managerrequest_nip_digits"),
+            models.CheckConstraint(
+                condition=Q(status=ManagerRequestStatus.PENDING) | Q(handled_at__isnull=False),
+                name="accounts_managerrequest_handled_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} (NIP {self.nip}) {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ManagerRequestStatus.PENDING
+
+    @property
+    def property_lines(self) -> list[str]:
+        return [line.strip() for line in self.properties.splitlines() if line.strip()]

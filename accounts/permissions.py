@@ -30,6 +30,7 @@ class Scope:
     partial_point_ids: frozenset[int] = frozenset()
     # (point id, customer id) of the granted points, so that the scope can be narrowed to one customer.
     partial_points_of: frozenset[tuple[int, int]] = frozenset()
+    user_id: int | None = None  # whose scope: a partial manager also sees what they did themselves
 
     @property
     def customer_ids(self) -> frozenset[int]:
@@ -47,6 +48,7 @@ class Scope:
             self.partial_customer_ids & {customer_id},
             points,
             frozenset(pair for pair in self.partial_points_of if pair[1] == customer_id),
+            self.user_id,
         )
 
     def is_partial(self, customer_id: int) -> bool:
@@ -89,6 +91,7 @@ def scope_for(*, user: User) -> Scope:
         frozenset(partial_customers - full),
         frozenset(point for point, _customer in partial_points),
         frozenset(partial_points),
+        user.pk,
     )
 
 

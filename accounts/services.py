@@ -1,16 +1,21 @@
 """Every write of the accounts app: registration, activation, consents, contact data, deletion requests."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from accounts import emails, proofs, selectors, signals, tasks
+from accounts import emails, permissions, proofs, selectors, signals, tasks
 from accounts.models import (
     AccessRole,
     Consent,
@@ -20,7 +25,10 @@ from accounts.models import (
     CustomerAccess,
     DeletionRequest,
     DeletionRequestStatus,
+    DeliveryPoint,
     LoginEvent,
+    ManagerRequest,
+    ManagerRequestStatus,
     Registration,
     RegistrationStatus,
     TermsVersion,
@@ -47,6 +55,10 @@ class CustomerProofRejected(Exception):
 
 class CustomerAlreadyYours(Exception):
     """The user already holds this customer number."""
+
+
+class CustomerManagedByYou(Exception):
+    """The user manages this customer's properties: the office changes the scope, the number stays the customer's."""
 
 
 class ContactChangeNotAllowed(Exception):
@@ -306,6 +318,8 @@ def customer_access_add(
     )
     if proven and owner_id == user.pk:
         raise CustomerAlreadyYours
+    if proven and not permissions.can_claim_customer(user=user, customer=customer):
+        raise CustomerManagedByYou
     if not proven or owner_id is not None:
         raise CustomerProofRejected
     with transaction.atomic():
@@ -354,10 +368,13 @@ def contact_change_submit(
 ) -> ContactChange:
     """Record the new address for letters and phone and queue them for the billing system in the same transaction.
 
-    Raises ContactChangeNotAllowed unless the user is the customer (a property manager cannot change base data).
+    Raises ContactChangeNotAllowed unless accounts.permissions lets the user change the customer's base data
+    (the customer, or a manager of all its points; not a manager of some points). Only the customer's own
+    login also takes the phone as the account's phone.
     """
-    if not CustomerAccess.objects.filter(user=user, customer=customer, role=AccessRole.OWNER).exists():
+    if not permissions.can_change_base_data(user=user, customer=customer):
         raise ContactChangeNotAllowed
+    is_owner = CustomerAccess.objects.filter(user=user, customer=customer, role=AccessRole.OWNER).exists()
     with transaction.atomic():
         change = ContactChange.objects.create(
             user=user,
@@ -370,8 +387,9 @@ def contact_change_submit(
             city=city,
             phone=phone,
         )
-        User.objects.filter(pk=user.pk).update(phone=phone)
-        user.phone = phone
+        if is_owner:
+            User.objects.filter(pk=user.pk).update(phone=phone)
+            user.phone = phone
         outbox_put(
             now=now,
             kind="contact_change",
@@ -452,3 +470,235 @@ def data_export_record(*, user: User, now: datetime, ip_address: str | None) -> 
 
 def unlock_record(*, user: User, actor: User, now: datetime, details: dict[str, Any]) -> None:
     audit_record(now=now, action="accounts.unlocked", actor=actor, target=user, details=details)
+
+
+# --- Property managers (seed 003) ----------------------------------------------------------------------------
+
+
+class ManagerGrantRefused(Exception):
+    """The grant or revocation cannot be made (the message says why, for staff)."""
+
+
+def manager_request_submit(
+    *,
+    user: User | None,
+    company_name: str,
+    nip: str,
+    contact_name: str,
+    email: str,
+    phone: str,
+    properties: str,
+    document: UploadedFile | None,
+    language: str,
+    ip_address: str | None,
+    now: datetime,
+) -> ManagerRequest:
+    """Record a property manager's request for access; staff handle it in the admin. Checked input only."""
+    with transaction.atomic():
+        request = ManagerRequest(
+            created_at=now,
+            user=user if user is not None and user.is_authenticated else None,
+            company_name=company_name,
+            nip=nip,
+            contact_name=contact_name,
+            email=email,
+            phone=phone,
+            properties=properties,
+            language=language,
+            ip_address=ip_address,
+        )
+        if document is not None:
+            request.document.save(f"{nip}-{now:%Y%m%d%H%M%S}.pdf", document, save=False)
+        request.save()
+        audit_record(
+            now=now,
+            action="accounts.manager_request_sent",
+            actor=request.user,
+            target=request,
+            ip_address=ip_address,
+            details={"company_name": company_name, "nip": nip},
+        )
+    return request
+
+
+def manager_account_for(*, request: ManagerRequest, now: datetime) -> User:
+    """The account access is granted to: the one that sent the request, or one with its e-mail (created once).
+
+    A new account has no password: the access e-mail carries a link to set one.
+    """
+    if request.user_id is not None:
+        return request.user
+    email = request.email.strip().lower()
+    user = User.objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email)).order_by("id").first()
+    if user is None:
+        user = User(username=email[:150], email=email, phone=request.phone, language=request.language)
+        user.set_unusable_password()
+        user.save()
+        # Staff checked the request (company, NIP, authorisation); the set-password link proves the address.
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    ManagerRequest.objects.filter(pk=request.pk).update(user=user)
+    request.user = user
+    return user
+
+
+def manager_access_grant(
+    *,
+    manager: User,
+    customer: Customer,
+    all_points: bool,
+    points: Sequence[DeliveryPoint] = (),
+    actor: User,
+    now: datetime,
+    request: ManagerRequest | None = None,
+) -> CustomerAccess:
+    """Give (or change) a manager's access to one customer: all delivery points or the chosen ones; audited.
+
+    The request, if any, is marked handled. The manager is e-mailed after commit (once for a batch of grants).
+    Raises ManagerGrantRefused (the customer's own login, no points chosen, a point of another customer).
+    """
+    if not all_points and not points:
+        raise ManagerGrantRefused(_("Choose at least one delivery point, or grant all of them."))
+    if any(point.customer_id != customer.pk for point in points):
+        raise ManagerGrantRefused(_("A chosen delivery point belongs to another customer."))
+    with transaction.atomic():
+        existing = CustomerAccess.objects.select_for_update().filter(user=manager, customer=customer).first()
+        if existing is not None and existing.role == AccessRole.OWNER:
+            raise ManagerGrantRefused(
+                _("%(user)s is the customer's own login; a manager's access is not needed.") % {"user": manager}
+            )
+        previous = None
+        if existing is not None:
+            previous = {
+                "all_points": existing.all_points,
+                "point_codes": sorted(existing.points.values_list("code", flat=True)),
+            }
+        access, _created = CustomerAccess.objects.update_or_create(
+            user=manager,
+            customer=customer,
+            defaults={
+                "role": AccessRole.MANAGER,
+                "all_points": all_points,
+                "granted_at": now,
+                "manager_notified_at": None,
+            },
+        )
+        access.points.set([] if all_points else list(points))
+        if request is not None and request.is_pending:
+            ManagerRequest.objects.filter(pk=request.pk, status=ManagerRequestStatus.PENDING).update(
+                status=ManagerRequestStatus.HANDLED, handled_at=now, handled_by=actor, user=manager
+            )
+        audit_record(
+            now=now,
+            action="accounts.manager_access_granted",
+            actor=actor,
+            target=access,
+            details={
+                "manager": manager.get_username(),
+                "customer_number": customer.number,
+                "all_points": all_points,
+                "point_codes": sorted(point.code for point in points) if not all_points else [],
+                "previous": previous,
+                "request_id": request.pk if request is not None else None,
+            },
+        )
+        manager_id = manager.pk
+        transaction.on_commit(lambda: tasks.manager_access_email_send.delay(user_id=manager_id))
+    return access
+
+
+def manager_access_revoke(*, access: CustomerAccess, actor: User, now: datetime) -> None:
+    """Take a manager's access to a customer away; audited. Raises ManagerGrantRefused for the customer's login."""
+    with transaction.atomic():
+        locked = CustomerAccess.objects.select_for_update().select_related("user", "customer").get(pk=access.pk)
+        if locked.role != AccessRole.MANAGER:
+            raise ManagerGrantRefused(_("This is the customer's own login, not a manager's access."))
+        audit_record(
+            now=now,
+            action="accounts.manager_access_revoked",
+            actor=actor,
+            target=locked,
+            details={
+                "manager": locked.user.get_username(),
+                "customer_number": locked.customer.number,
+                "all_points": locked.all_points,
+                "point_codes": sorted(locked.points.values_list("code", flat=True)),
+            },
+        )
+        locked.delete()
+
+
+def manager_request_reject(*, request: ManagerRequest, actor: User, now: datetime) -> bool:
+    """Staff: close a pending request without access; audited. Returns False if it was already handled."""
+    with transaction.atomic():
+        closed = ManagerRequest.objects.filter(pk=request.pk, status=ManagerRequestStatus.PENDING).update(
+            status=ManagerRequestStatus.REJECTED, handled_at=now, handled_by=actor
+        )
+        if closed:
+            audit_record(now=now, action="accounts.manager_request_rejected", actor=actor, target=request)
+    return bool(closed)
+
+
+def manager_access_email_deliver(*, user_id: int, base_url: str, now: datetime) -> bool:
+    """Tell a manager which customers they were given (or changed) access to, once: the accesses are claimed.
+
+    An account without a password gets a link to set one. Returns False when there was nothing to tell.
+    """
+    with transaction.atomic():
+        claimed = list(
+            CustomerAccess.objects.select_for_update(skip_locked=True)
+            .filter(user_id=user_id, role=AccessRole.MANAGER, manager_notified_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)
+        )
+        if not claimed:
+            return False
+        CustomerAccess.objects.filter(pk__in=claimed).update(manager_notified_at=now)
+    user = User.objects.get(pk=user_id)
+    accesses = list(
+        CustomerAccess.objects.filter(pk__in=claimed)
+        .select_related("customer")
+        .annotate(point_count=Count("points"))
+        .order_by("customer__number", "id")
+    )
+    root = base_url.rstrip("/")
+    context = {
+        "user": user,
+        "accesses": accesses,
+        "login_url": root + reverse("account_login"),
+        "overview_url": root + reverse("pages:manager-overview"),
+        "password_url": "",
+    }
+    if not user.has_usable_password():
+        key = default_token_generator.make_token(user)
+        context["password_url"] = root + reverse(
+            "account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key}
+        )
+    subject, text, html = emails.render_email("manager_access_granted", context, language=user.language)
+    try:
+        emails.send_email(to=user.email, subject=subject, text=text, html=html)
+    except Exception:
+        # Give the claim back so the retry sends the e-mail.
+        CustomerAccess.objects.filter(pk__in=claimed).update(manager_notified_at=None)
+        raise
+    return True
+
+
+def access_edit_record(*, access: CustomerAccess, actor: User, now: datetime, action: str) -> None:
+    """Audit a CustomerAccess staff edited directly in the admin ("granted", "changed" or "revoked").
+
+    Call after the points are saved (or before the row is deleted); a manager is e-mailed about a grant or change.
+    """
+    details = {
+        "user": access.user.get_username(),
+        "customer_number": access.customer.number,
+        "role": access.role,
+        "all_points": access.all_points,
+        "point_codes": sorted(access.points.values_list("code", flat=True)) if access.pk else [],
+        "via": "admin",
+    }
+    with transaction.atomic():
+        audit_record(now=now, action=f"accounts.access_{action}", actor=actor, target=access, details=details)
+        if action != "revoked" and access.role == AccessRole.MANAGER:
+            CustomerAccess.objects.filter(pk=access.pk).update(manager_notified_at=None)
+            user_id = access.user_id
+            transaction.on_commit(lambda: tasks.manager_access_email_send.delay(user_id=user_id))

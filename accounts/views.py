@@ -3,16 +3,17 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import exports, forms, http, selectors, services, throttling
+from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
 from accounts.middleware import terms_recheck
-from accounts.models import User
+from accounts.models import Customer, User
 
 RECAPTCHA_CSP = {
     "script-src": ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
@@ -141,7 +142,7 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
 def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
     user = request.user
     overview = selectors.settings_overview(user=user, now=timezone.now())
-    customers = selectors.owned_customers(user=user)
+    contact_customers = permissions.base_data_customers(user=user)
     first = overview.customers[0] if overview.customers else None
     initial = {}
     if first is not None:
@@ -157,7 +158,10 @@ def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
         }
     context = {
         "overview": overview,
-        "contact_form": forms_override.get("contact_form") or forms.ContactForm(initial=initial, customers=customers),
+        "contact_form": forms_override.get("contact_form")
+        or forms.ContactForm(initial=initial, customers=contact_customers),
+        # The customer, or a manager of all of a customer's points (accounts.permissions.can_change_base_data).
+        "may_change_contact": contact_customers.exists(),
         "language_form": forms.LanguageForm(initial={"language": user.language}),
         "deletion_form": forms_override.get("deletion_form") or forms.DeletionRequestForm(),
     }
@@ -173,7 +177,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def contact_update(request: HttpRequest) -> HttpResponse:
-    form = forms.ContactForm(request.POST, customers=selectors.owned_customers(user=request.user))
+    form = forms.ContactForm(request.POST, customers=permissions.base_data_customers(user=request.user))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -244,6 +248,11 @@ def customer_add(request: HttpRequest) -> HttpResponse:
             )
         except services.CustomerAlreadyYours:
             form.add_error("customer_number", _("This customer number is already in your account."))
+        except services.CustomerManagedByYou:
+            form.add_error(
+                "customer_number",
+                _("You manage this customer's properties. To change the scope of your access, contact the office."),
+            )
         except services.CustomerProofRejected:
             form.add_error(None, _("These details do not match our records. Check them against your last invoice."))
         else:
@@ -288,3 +297,85 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
             )
             return redirect("accounts:settings")
     return _settings_page(request, deletion_form=form)
+
+
+# --- Property managers -----------------------------------------------------------------------------------------
+
+
+def manager_request(request: HttpRequest) -> HttpResponse:
+    """A property manager asks for access to the customers they manage; the office grants it in the admin."""
+    user = request.user if request.user.is_authenticated else None
+    initial = {"email": user.email, "contact_name": user.get_full_name()} if user else None
+    form = forms.ManagerRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        remote_ip=http.client_ip(request),
+        with_captcha=user is None,
+    )
+    status = 200
+    if request.method == "POST" and not throttling.registration_allowed(
+        request, customer_number="nip:" + request.POST.get("nip", "")
+    ):
+        form.is_valid()
+        form.add_error(None, _("Too many requests. Please wait an hour and try again."))
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        services.manager_request_submit(
+            user=user,
+            company_name=data["company_name"],
+            nip=data["nip"],
+            contact_name=data["contact_name"],
+            email=data["email"],
+            phone=str(data["phone"] or ""),
+            properties=data["properties"],
+            document=data["document"],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            ip_address=http.client_ip(request),
+            now=timezone.now(),
+        )
+        return redirect("accounts:manager-request-sent")
+    elif request.method == "POST":
+        status = 400
+    response = render(request, "accounts/manager_request.html", {"form": form}, status=status)
+    if user is None and settings.IBOK_RECAPTCHA_ENABLED:
+        response._csp_update = RECAPTCHA_CSP
+    return response
+
+
+def manager_request_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/manager_request_sent.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_switch(request: HttpRequest) -> HttpResponse:
+    """The customer switcher: choose which customer the one-customer pages show first (kept in the session)."""
+    if request.method == "POST":
+        customer_id = request.POST.get("customer", "")
+        if not customer_id.isdigit():
+            raise Http404
+        try:
+            customer = selectors.customer_visible(user=request.user, customer_id=int(customer_id))
+        except Customer.DoesNotExist:
+            raise Http404 from None
+        switcher.current_set(request, customer=customer)
+        messages.success(
+            request, _("You now see customer %(number)s %(name)s.") % {"number": customer.number, "name": customer.name}
+        )
+        return redirect(_safe_next(request))
+    search = request.GET.get("q", "")[:100]
+    page = Paginator(selectors.switchable_customers(user=request.user, search=search), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "query": query.urlencode(),
+        "search": search,
+        "current": switcher.current_label(request),
+        "next": _safe_next(request, ""),
+    }
+    return render(request, "accounts/customer_switch.html", context)

@@ -338,11 +338,25 @@ def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Pa
     )
 
 
+def _visible_online_payments(scope: Scope) -> QuerySet[OnlinePayment]:
+    """A partial manager sees the online payments of invoices of their points only, and those they started."""
+    q = Q(customer_id__in=scope.full_customer_ids)
+    if scope.partial_customer_ids:
+        items = OnlinePaymentItem.objects.filter(online_payment=OuterRef("pk"))
+        inside = items.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
+        outside = items.exclude(invoice__delivery_point_id__in=scope.partial_point_ids)
+        q |= Q(customer_id__in=scope.partial_customer_ids) & (
+            (Exists(inside) & ~Exists(outside)) | Q(user_id=scope.user_id)
+        )
+    return OnlinePayment.objects.filter(q)
+
+
 def online_payments_in_progress(*, scope: Scope) -> QuerySet[OnlinePayment]:
     """Online payments the broker confirmed that the billing system has not booked yet."""
     booked = _booked_as(OuterRef("reference"))
     return (
-        OnlinePayment.objects.filter(customer_id__in=scope.customer_ids, paid_at__isnull=False)
+        _visible_online_payments(scope)
+        .filter(paid_at__isnull=False)
         .exclude(Exists(booked))
         .select_related("customer")
         .order_by("-paid_at", "-id")
@@ -353,7 +367,7 @@ def online_payment_detail(*, scope: Scope, reference: str) -> OnlinePayment:
     """The return page's payment: only one of the user's customers'; annotated `booked`."""
     booked = _booked_as(OuterRef("reference"))
     return (
-        OnlinePayment.objects.filter(customer_id__in=scope.customer_ids)
+        _visible_online_payments(scope)
         .select_related("customer")
         .prefetch_related(
             Prefetch("items", queryset=OnlinePaymentItem.objects.select_related("invoice").order_by("id"))

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from getpaid.views import CallbackDetailView
 
+from accounts import switcher
 from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus, OnlinePayment
 from billing.payments import sandbox
@@ -111,12 +112,14 @@ def _ledger(request: HttpRequest):
     scope = selectors.scope_for(user=request.user)
     customers = list(selectors.customers_for(scope=scope))
     start, end = forms.default_period(today)
-    data = request.GET.copy() if "date_from" in request.GET else {"date_from": start, "date_to": end}
+    current = switcher.current_id(request, scope=scope)  # the customer switcher's choice, if any
+    defaults = {"date_from": start, "date_to": end, "customer": current}
+    data = request.GET.copy() if "date_from" in request.GET else defaults
     form = forms.PeriodForm(data, customers=customers)
     if not customers or not form.is_valid():
         return form, None
     by_id = {customer.pk: customer for customer in customers}
-    customer = by_id.get(form.cleaned_data.get("customer") or customers[0].pk)
+    customer = by_id.get(form.cleaned_data.get("customer") or current or customers[0].pk)
     if customer is None:
         raise Http404
     ledger = selectors.ledger(
@@ -181,10 +184,16 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 def transfer(request: HttpRequest) -> HttpResponse:
     """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
     scope = selectors.scope_for(user=request.user)
+    # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
+    dues = selectors.dues_by_point(scope=scope, today=timezone.localdate()) if scope.partial_customer_ids else {}
     accounts = []
     for customer in selectors.customers_for(scope=scope).select_related("balance"):
-        balance = getattr(customer, "balance", None)  # a missing saldo raises an AttributeError subclass
-        to_pay = balance.balance if balance is not None and balance.balance > 0 else None
+        if scope.is_partial(customer.pk):
+            owed = dues[customer.pk].outstanding if customer.pk in dues else None
+            to_pay = owed if owed else None
+        else:
+            balance = getattr(customer, "balance", None)  # a missing saldo raises an AttributeError subclass
+            to_pay = balance.balance if balance is not None and balance.balance > 0 else None
         valid = qr.nrb_is_valid(customer.bank_account)
         title = _("Customer number %(number)s") % {"number": customer.number}
         accounts.append(

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import switcher
 from tickets import selectors as tickets_selectors
 
 NAVIGATION = [
@@ -24,4 +25,6 @@ def portal(request: HttpRequest) -> dict:
         "navigation": NAVIGATION,
         # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users.
         "cases_unread": tickets_selectors.unread_total(user=user) if user is not None and user.is_authenticated else 0,
+        # The customer switcher's choice, from the session (no query); shown in the header.
+        "current_customer": switcher.current_label(request) if user is not None and user.is_authenticated else None,
     }

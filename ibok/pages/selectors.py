@@ -1,19 +1,42 @@
 """Reads for the pages that combine apps, prepared so that templates run no queries."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Case as DbCase
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from accounts.models import Customer, User
+from accounts import permissions
+from accounts.models import Customer, DeliveryPoint, User
 from billing import selectors as billing_selectors
-from billing.models import CustomerBalance, Invoice, InvoiceStatus, Payment, SyncRun
+from billing.models import CustomerBalance, Invoice, InvoiceStatus, OnlinePayment, Payment, SyncRun
+from meters.models import Meter
+from tickets.models import Case, CaseStatus
+
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
 class CustomerSummary:
     customer: Customer
-    balance: CustomerBalance | None  # None until the billing system has reported a saldo
+    balance: "CustomerBalance | PartialBalance | None"  # None until the billing system has reported a saldo
     dues: billing_selectors.CustomerDues | None = None  # what is left to pay, per delivery point; None: nothing
 
 
@@ -31,16 +54,44 @@ class InvoiceRow:
 
 
 @dataclass(frozen=True)
+class PartialBalance:
+    """A partial manager's balance: the outstanding of the invoices of their delivery points only (seed 003),
+    never the customer's saldo. Shaped like CustomerBalance for the template."""
+
+    balance: Decimal
+    overdue: Decimal
+    as_of: object = None  # the last sync's end, when known
+    is_partial: bool = True
+
+    @property
+    def is_debt(self) -> bool:
+        return self.balance > 0
+
+    @property
+    def is_overpayment(self) -> bool:
+        return False
+
+    @property
+    def overpayment(self) -> Decimal:
+        return ZERO
+
+
+@dataclass(frozen=True)
 class Dashboard:
     customers: list[CustomerSummary]
     invoices_to_pay: list[InvoiceRow]
     recent_payments: list[Payment]
     last_sync: SyncRun | None
     today: date
+    customer_count: int = 0  # every customer the user acts for; more than `customers` when narrowed
 
     @property
     def has_many_customers(self) -> bool:
-        return len(self.customers) > 1
+        return self.customer_count > 1
+
+    @property
+    def is_narrowed(self) -> bool:
+        return self.customer_count > len(self.customers)
 
 
 def _balance_of(customer: Customer) -> CustomerBalance | None:
@@ -51,14 +102,36 @@ def _balance_of(customer: Customer) -> CustomerBalance | None:
         return None
 
 
-def dashboard_for(*, user: User, today: date) -> Dashboard:
-    """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness."""
-    scope = billing_selectors.scope_for(user=user)
+DASHBOARD_MAX_CUSTOMERS = 10  # above this the dashboard shows one customer (the switcher's) and links the overview
+
+
+def dashboard_for(*, user: User, today: date, current_customer_id: int | None = None) -> Dashboard:
+    """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness.
+
+    A user of more than DASHBOARD_MAX_CUSTOMERS customers (a property manager) sees one: the one chosen in the
+    switcher, else the first by number; the overview shows them all. A partial scope's balance is computed
+    from the invoices of the granted points.
+    """
+    scope = permissions.scope_for(user=user)
+    customer_count = len(scope.customer_ids)
+    if customer_count > DASHBOARD_MAX_CUSTOMERS:
+        if current_customer_id not in scope.customer_ids:
+            current_customer_id = billing_selectors.customers_for(scope=scope).values_list("pk", flat=True).first()
+        scope = scope.only(current_customer_id)
+    last_sync = billing_selectors.last_successful_sync()
     dues = billing_selectors.dues_by_point(scope=scope, today=today)
-    customers = [
-        CustomerSummary(customer=customer, balance=_balance_of(customer), dues=dues.get(customer.pk))
-        for customer in billing_selectors.customers_with_balance(user=user)
-    ]
+    customers = []
+    for customer in billing_selectors.customers_for(scope=scope).select_related("balance"):
+        customer_dues = dues.get(customer.pk)
+        if scope.is_partial(customer.pk):
+            balance = PartialBalance(
+                balance=customer_dues.outstanding if customer_dues else ZERO,
+                overdue=customer_dues.overdue if customer_dues else ZERO,
+                as_of=last_sync.finished_at if last_sync else None,
+            )
+        else:
+            balance = _balance_of(customer)
+        customers.append(CustomerSummary(customer=customer, balance=balance, dues=customer_dues))
     invoices = []
     for invoice in billing_selectors.invoices_to_pay(user=user, scope=scope):
         status = invoice.status_on(today)
@@ -75,6 +148,148 @@ def dashboard_for(*, user: User, today: date) -> Dashboard:
         customers=customers,
         invoices_to_pay=invoices,
         recent_payments=list(billing_selectors.recent_payments(user=user, scope=scope)),
-        last_sync=billing_selectors.last_successful_sync(),
+        last_sync=last_sync,
         today=today,
+        customer_count=customer_count,
+    )
+
+
+# --- the property manager's overview across customers -----------------------------------------------------------
+
+OVERVIEW_SORTS = {
+    "number": ("number", "id"),
+    "name": ("name", "number", "id"),
+    "balance": ("balance_due", "number", "id"),
+    "overdue": ("overdue_due", "number", "id"),
+    "next_due": ("next_due_date", "number", "id"),
+    "cases": ("open_cases", "number", "id"),
+    "legalizations": ("legalizations_expiring", "number", "id"),
+}
+OVERVIEW_SHOWS = ("overdue", "to_pay", "cases", "legalizations")
+
+
+@dataclass(frozen=True)
+class OverviewQuery:
+    search: str = ""
+    show: str = ""  # one of OVERVIEW_SHOWS, or "" for every customer
+    sort: str = "number"  # a key of OVERVIEW_SORTS, "-" in front for descending
+
+
+@dataclass(frozen=True)
+class OverviewTotals:
+    customers: int
+    balance: Decimal
+    overdue: Decimal
+    open_cases: int
+    legalizations_expiring: int
+
+
+def _sum_of(invoices: QuerySet, field: str = "outstanding") -> Subquery:
+    return Subquery(
+        invoices.order_by().values("customer_id").annotate(total=Sum(field)).values("total")[:1],
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def _count_of(rows: QuerySet, group: str) -> Coalesce:
+    counted = rows.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def overview_customers(*, scope: permissions.Scope, today: date, query: OverviewQuery) -> QuerySet[Customer]:
+    """Every customer in the user's scope with its figures, as ONE query however many there are.
+
+    Annotated per customer: balance_due and overdue_due (the billing system's saldo for a full scope; for a
+    partial scope the outstanding of the invoices of the granted points only), next_due_date, open_cases and
+    legalizations_expiring (meters of the visible points whose legalization ends within
+    IBOK_LEGALIZATION_WARNING_DAYS, or has ended), is_partial. All are correlated subqueries on indexed columns.
+    """
+    visible = scope.invoice_filter()
+    invoices = Invoice.objects.filter(visible, customer_id=OuterRef("pk"), outstanding__gt=0)
+    outstanding = Coalesce(_sum_of(invoices), ZERO)
+    overdue = Coalesce(_sum_of(invoices.filter(due_date__lt=today)), ZERO)
+    next_due = Subquery(invoices.filter(due_date__gte=today).order_by("due_date").values("due_date")[:1])
+    cases = Case.objects.filter(visible, customer_id=OuterRef("pk")).exclude(status=CaseStatus.CLOSED)
+    warning_until = today + timedelta(days=settings.IBOK_LEGALIZATION_WARNING_DAYS)
+    meters = Meter.objects.filter(
+        scope.point_filter("delivery_point__"),
+        delivery_point__customer_id=OuterRef("pk"),
+        removed_date__isnull=True,
+        legalization_valid_until__lte=warning_until,
+    )
+    partial_ids = list(scope.partial_customer_ids)
+    saldo = Subquery(CustomerBalance.objects.filter(customer_id=OuterRef("pk")).values("balance")[:1])
+    saldo_overdue = Subquery(CustomerBalance.objects.filter(customer_id=OuterRef("pk")).values("overdue")[:1])
+    customers = Customer.objects.filter(pk__in=scope.customer_ids).annotate(
+        is_partial=DbCase(When(pk__in=partial_ids, then=Value(True)), default=Value(False)),
+        balance_due=DbCase(When(pk__in=partial_ids, then=outstanding), default=Coalesce(saldo, outstanding)),
+        overdue_due=DbCase(When(pk__in=partial_ids, then=overdue), default=Coalesce(saldo_overdue, overdue)),
+        next_due_date=next_due,
+        open_cases=_count_of(cases, "customer_id"),
+        legalizations_expiring=_count_of(meters, "delivery_point__customer_id"),
+    )
+    search = query.search.strip()
+    if search:
+        points = DeliveryPoint.objects.filter(scope.point_filter(), customer_id=OuterRef("pk")).filter(
+            Q(code__icontains=search) | Q(street__icontains=search) | Q(city__icontains=search)
+        )
+        customers = customers.filter(
+            Q(number__icontains=search) | Q(name__icontains=search) | Q(street__icontains=search) | Exists(points)
+        )
+    if query.show == "overdue":
+        customers = customers.filter(overdue_due__gt=0)
+    elif query.show == "to_pay":
+        customers = customers.filter(balance_due__gt=0)
+    elif query.show == "cases":
+        customers = customers.filter(open_cases__gt=0)
+    elif query.show == "legalizations":
+        customers = customers.filter(legalizations_expiring__gt=0)
+    descending = query.sort.startswith("-")
+    fields = OVERVIEW_SORTS.get(query.sort.lstrip("-"), OVERVIEW_SORTS["number"])
+    order = [F(fields[0]).desc(nulls_last=True) if descending else F(fields[0]).asc(nulls_last=True)]
+    order += [f"-{f}" if descending else f for f in fields[1:]]
+    return customers.order_by(*order)
+
+
+def overview_totals(*, customers: QuerySet[Customer]) -> OverviewTotals:
+    """The sums over every row the filters leave (one query)."""
+    totals = customers.order_by().aggregate(
+        n=Count("pk"),
+        balance=Sum("balance_due"),
+        overdue=Sum("overdue_due"),
+        cases=Sum("open_cases"),
+        legalizations=Sum("legalizations_expiring"),
+    )
+    return OverviewTotals(
+        customers=totals["n"] or 0,
+        balance=totals["balance"] or ZERO,
+        overdue=totals["overdue"] or ZERO,
+        open_cases=totals["cases"] or 0,
+        legalizations_expiring=totals["legalizations"] or 0,
+    )
+
+
+def manager_payable(*, scope: permissions.Scope, search: str = "") -> QuerySet[Invoice]:
+    """Unpaid invoices of every customer in scope not already being paid, by customer then due date."""
+    invoices = billing_selectors.invoices_payable(scope=scope)
+    search = search.strip()
+    if search:
+        invoices = invoices.filter(
+            Q(number__icontains=search)
+            | Q(customer__number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(delivery_point__street__icontains=search)
+            | Q(delivery_point__code__icontains=search)
+        )
+    return invoices.order_by("customer__number", "due_date", "id")
+
+
+def pay_batch(*, scope: permissions.Scope, references: list[str]) -> list[OnlinePayment]:
+    """The online payments of one batch the user started (only those of customers still in scope)."""
+    if not references:
+        return []
+    return list(
+        OnlinePayment.objects.filter(reference__in=references[:500], customer_id__in=scope.customer_ids)
+        .select_related("customer")
+        .order_by("customer__number", "id")
     )

@@ -1,5 +1,6 @@
 """Pages that combine apps: the dashboard, the accessibility statement and the staff health check."""
 
+import csv
 from datetime import date
 
 from django.conf import settings
@@ -7,17 +8,20 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions, switcher
 from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
+from billing import services as billing_services
 from billing.sync import runner
-from ibok.pages import selectors
+from ibok.pages import forms, selectors
 from notices import selectors as notices_selectors
 
 # The accessibility statement's dates: update them with every audit and every significant change.
@@ -28,8 +32,11 @@ ACCESSIBILITY_STATEMENT_UPDATED = date(2026, 11, 21)
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    board = selectors.dashboard_for(user=request.user, today=today)
+    current = switcher.current_label(request)
+    board = selectors.dashboard_for(user=request.user, today=today, current_customer_id=current and current.get("id"))
     context = {
+        "customer_count": board.customer_count,
+        "is_narrowed": board.is_narrowed,
         "customers": board.customers,
         "invoices_to_pay": board.invoices_to_pay,
         "recent_payments": board.recent_payments,
@@ -116,3 +123,163 @@ def health(request: HttpRequest) -> JsonResponse:
     }
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+
+
+# --- property managers: the overview across customers and paying for several -------------------------------------
+
+OVERVIEW_PAGE_SIZE = 50
+MANAGER_PAY_LIMIT = 200  # invoices listed at once on the payment page; search narrows the list
+PAY_BATCH_SESSION_KEY = "ibok_pay_batch"
+
+
+def _overview(request: HttpRequest):
+    today = timezone.localdate()
+    scope = permissions.scope_for(user=request.user)
+    form = forms.OverviewFilterForm(request.GET or None)
+    query = form.overview_query()
+    return form, query, selectors.overview_customers(scope=scope, today=today, query=query), today
+
+
+@login_required
+def manager_overview(request: HttpRequest) -> HttpResponse:
+    """Every customer the user acts for: balance, overdue, next due date, open cases, legalizations (fixed queries)."""
+    form, query, customers, today = _overview(request)
+    totals = selectors.overview_totals(customers=customers)
+    paginator = Paginator(customers, OVERVIEW_PAGE_SIZE)
+    paginator.count = totals.customers  # already counted with the totals: one query fewer
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    context = {
+        "form": form,
+        "page": page,
+        "totals": totals,
+        "query": params.urlencode(),
+        "sort_query": sort_params.urlencode(),
+        "sort": query.sort,
+        "today": today,
+        "current": switcher.current_label(request),
+        "pay_batch_started": bool(request.session.get(PAY_BATCH_SESSION_KEY)),
+    }
+    return render(request, "pages/manager_overview.html", context)
+
+
+@login_required
+def manager_overview_csv(request: HttpRequest) -> HttpResponse:
+    """The overview as CSV (every row the filters leave): semicolons and decimal commas, as Polish Excel expects."""
+    _form, _query, customers, today = _overview(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="nieruchomosci-{today:%Y%m%d}.csv"'
+    response.write("\ufeff")  # so that Excel reads UTF-8
+    writer = csv.writer(response, delimiter=";")
+
+    def amount(value) -> str:
+        return f"{value:.2f}".replace(".", ",")
+
+    writer.writerow(
+        [
+            _("Customer number"),
+            _("Name"),
+            _("Address"),
+            _("Scope"),
+            _("Balance"),
+            _("Overdue"),
+            _("Next due date"),
+            _("Open cases"),
+            _("Legalizations ending"),
+        ]
+    )
+    for customer in customers.iterator(chunk_size=500):
+        writer.writerow(
+            [
+                customer.number,
+                customer.name,
+                customer.address,
+                _("Some delivery points") if customer.is_partial else _("All delivery points"),
+                amount(customer.balance_due),
+                amount(customer.overdue_due),
+                f"{customer.next_due_date:%Y-%m-%d}" if customer.next_due_date else "",
+                customer.open_cases,
+                customer.legalizations_expiring,
+            ]
+        )
+    return response
+
+
+def _payments_enabled() -> bool:
+    config = settings.GETPAID_BACKEND_SETTINGS.get("przelewy24", {})
+    return bool(config.get("crc")) and (config.get("transport") == "sandbox" or bool(config.get("api_key")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manager_pay(request: HttpRequest) -> HttpResponse:
+    """Pay invoices of several customers at once: one online payment per customer number, each to the broker.
+
+    The billing system books a payment per customer (docs/billing-sync.md: an online_payment message names one
+    customer), so a choice across customers starts one payment per customer; the batch page sends each to the
+    broker in turn.
+    """
+    scope = permissions.scope_for(user=request.user)
+    search = request.GET.get("q", "")[:100]
+    payable = list(selectors.manager_payable(scope=scope, search=search)[: MANAGER_PAY_LIMIT + 1])
+    more = len(payable) > MANAGER_PAY_LIMIT
+    payable = payable[:MANAGER_PAY_LIMIT]
+    form = forms.ManagerPayForm(request.POST if request.method == "POST" else None, payable=payable)
+    enabled = _payments_enabled()
+    if request.method == "POST" and enabled and form.is_valid():
+        now = timezone.now()
+        references = []
+        try:
+            with transaction.atomic():
+                for customer, invoices in form.cleaned_data["groups"]:
+                    broker_payment = billing_services.online_payment_start(
+                        user=request.user,
+                        customer=customer,
+                        invoices=invoices,
+                        amount=None,
+                        fee=settings.IBOK_PAYMENT_FEE,
+                        now=now,
+                    )
+                    references.append(broker_payment.order.reference)
+        except billing_services.OnlinePaymentRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session[PAY_BATCH_SESSION_KEY] = references
+            return redirect("pages:manager-pay-batch")
+    today = timezone.localdate()
+    selected = {str(value) for value in (form["invoices"].value() or [])}
+    rows = [
+        {"invoice": invoice, "checked": str(invoice.pk) in selected, "overdue": invoice.due_date < today}
+        for invoice in payable
+    ]
+    context = {
+        "form": form,
+        "rows": rows,
+        "more": more,
+        "search": search,
+        "fee": settings.IBOK_PAYMENT_FEE,
+        "enabled": enabled,
+    }
+    return render(request, "pages/manager_pay.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manager_pay_batch(request: HttpRequest) -> HttpResponse:
+    """The payments started together: each goes to the broker with its own button; paid ones are marked."""
+    scope = permissions.scope_for(user=request.user)
+    references = request.session.get(PAY_BATCH_SESSION_KEY) or []
+    payments = selectors.pay_batch(scope=scope, references=references)
+    if request.method == "POST":
+        chosen = next((p for p in payments if p.reference == request.POST.get("reference")), None)
+        if chosen is None or chosen.paid_at is not None or not _payments_enabled():
+            raise Http404
+        broker_payment = billing_selectors.broker_payment_for(online_payment=chosen)
+        return broker_payment.prepare_transaction(
+            request=request, email=request.user.email, language=translation.get_language() or "pl"
+        )
+    context = {"payments": payments, "fee": settings.IBOK_PAYMENT_FEE}
+    return render(request, "pages/manager_pay_batch.html", context)

@@ -1,0 +1,320 @@
+"""The authorization matrix: every URL of the portal, for every kind of user, answers as expected.
+
+Users (tests/managers/world.py): anonymous, customer A's own login, customer B's own login, a manager of all of
+A's delivery points, a manager of A's first delivery point only, and a staff member (who has no customer in the
+portal; staff work in the admin). URL arguments point at A's objects (invoice, meter, reading photo, case,
+attachment, document, online payment, calendar token...), so B and staff must get 404, and a partial manager
+must get 404 for what belongs to A's second delivery point.
+
+Every 200 answer is also read: what A keeps to itself (invoice numbers, delivery point codes, meter serial
+numbers, case subjects) must not appear for B, staff or anonymous, and what belongs to A's second point must
+not appear for the partial manager.
+
+A URL without an entry below fails `test_every_url_of_the_portal_has_an_entry`: add one when you add a URL.
+Not walked (they hold no customer data): admin/ (staff only, Django's own permission checks; the managers'
+grant pages are tested in tests/managers/test_admin_grants.py), i18n/ (the language switch) and allauth's own
+account/ pages (sign-in, password, e-mail and 2FA of the signed-in user only).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.managers.world import World, build_world
+
+ROLES = ("anonymous", "customer_a", "customer_b", "full_manager", "partial_manager", "staff")
+SKIPPED_PREFIXES = ("admin/", "i18n/", "account/")
+
+LOGIN = "login"  # a redirect to the sign-in page
+REDIRECT = "redirect"  # any other redirect (a form that saved, a page that sends elsewhere)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to one URL name and what each role must get (a status code, LOGIN or REDIRECT)."""
+
+    kwargs: Callable[[World], dict] = lambda w: {}
+    expect: dict[str, object] = field(default_factory=dict)
+    method: str = "get"
+    data: Callable[[World], dict] = lambda w: {}
+    query: str = ""
+    leak_check: bool = True
+    label: str = ""
+
+
+def signed_in(ok: object = 200, **overrides) -> dict[str, object]:
+    """Anonymous users are sent to sign in; everyone signed in gets `ok`."""
+    return {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], ok), **overrides}
+
+
+def public(ok: object = 200) -> dict[str, object]:
+    return dict.fromkeys(ROLES, ok)
+
+
+def of_a(first_point: bool = True, partial_ok: object = 200, ok: object = 200) -> dict[str, object]:
+    """Something of customer A: A, its managers (the partial one for its first point only); others get 404."""
+    return {
+        "anonymous": LOGIN,
+        "customer_a": ok,
+        "full_manager": ok,
+        "partial_manager": partial_ok if first_point else 404,
+        "customer_b": 404,
+        "staff": 404,
+    }
+
+
+def first(objects):
+    return lambda w: objects(w)[0]
+
+
+MATRIX: dict[str, list[Case]] = {
+    # --- pages (cross-app) -------------------------------------------------------------------------------------
+    "pages:dashboard": [Case(expect=signed_in())],
+    "pages:accessibility": [Case(expect=public())],
+    "pages:data-refresh": [Case(expect=signed_in(405), label="POST only")],
+    "pages:health": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": REDIRECT, "staff": (200, 503)})],
+    "pages:manager-overview": [Case(expect=signed_in())],
+    "pages:manager-overview-csv": [Case(expect=signed_in())],
+    "pages:manager-pay": [Case(expect=signed_in())],
+    "pages:manager-pay-batch": [Case(expect=signed_in())],
+    # --- accounts ----------------------------------------------------------------------------------------------
+    "accounts:register": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": 200})],
+    "accounts:register-sent": [Case(expect=public())],
+    "accounts:register-confirm": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(400))],
+    "accounts:terms": [Case(expect=public())],
+    "accounts:terms-accept": [Case(expect=signed_in(REDIRECT), label="no terms to accept")],
+    "accounts:settings": [Case(expect=signed_in())],
+    "accounts:contact-update": [
+        Case(
+            method="post",
+            data=lambda w: {
+                "customer": w.a.customer.pk,
+                "street": "ul. Nowa",
+                "building": "1",
+                "postal_code": "37-700",
+                "city": "Przemyśl",
+            },
+            # The customer and a manager of all points change A's contact data; the others are refused.
+            expect=signed_in(400, customer_a=REDIRECT, full_manager=REDIRECT),
+        )
+    ],
+    "accounts:language-update": [Case(expect=signed_in(405), label="POST only")],
+    "accounts:customer-add": [Case(expect=signed_in())],
+    "accounts:data-export": [Case(expect=signed_in())],
+    "accounts:deletion-request": [Case(expect=signed_in(405), label="POST only")],
+    "accounts:manager-request": [Case(expect=public())],
+    "accounts:manager-request-sent": [Case(expect=public())],
+    "accounts:customer-switch": [
+        Case(expect=signed_in()),
+        Case(
+            method="post",
+            data=lambda w: {"customer": w.a.customer.pk},
+            expect=of_a(ok=REDIRECT, partial_ok=REDIRECT),
+        ),
+    ],
+    # --- billing -----------------------------------------------------------------------------------------------
+    "billing:index": [Case(expect=signed_in())],
+    "billing:invoice-detail": [
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "billing:invoice-pdf": [
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "billing:settlements": [Case(expect=signed_in())],
+    # Staff act for no customer: there is no ledger to export.
+    "billing:settlements-csv": [Case(expect=signed_in(staff=404))],
+    "billing:payments": [Case(expect=signed_in())],
+    "billing:transfer": [Case(expect=signed_in())],
+    "billing:pay": [Case(expect=signed_in())],
+    # The owner's payment of an amount (no invoice of the partial manager's point): not theirs to see.
+    "billing:online-payment-detail": [
+        Case(kwargs=lambda w: {"reference": w.a.online_payment.reference}, expect=of_a(partial_ok=404))
+    ],
+    # The broker's notification is public (verified by signature); an unknown payment is not found.
+    "billing:broker-notification": [
+        Case(kwargs=lambda w: {"pk": UUID(int=1)}, method="post", data=lambda w: {}, expect=public(404))
+    ],
+    # The sandbox broker exists only with IBOK_PAYMENT_SANDBOX (off in tests).
+    "billing:sandbox-broker": [Case(kwargs=lambda w: {"token": "x"}, expect=public(404))],
+    "billing:calendar": [Case(expect=signed_in())],
+    # The private calendar address: the unguessable token is the key (calendar apps cannot sign in).
+    "billing:calendar-feed": [
+        Case(kwargs=lambda w: {"token": w.a.calendar.token}, expect=public(), leak_check=False),
+        Case(kwargs=lambda w: {"token": "guessed-token"}, expect=public(404)),
+    ],
+    # --- meters ------------------------------------------------------------------------------------------------
+    "meters:index": [Case(expect=signed_in())],
+    "meters:meter": [
+        Case(kwargs=lambda w: {"meter_id": w.a.meters[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"meter_id": w.a.meters[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "meters:reading-create": [
+        Case(kwargs=lambda w: {"meter_id": w.a.meters[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"meter_id": w.a.meters[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "meters:reading-photo": [
+        Case(kwargs=lambda w: {"reading_id": w.a.readings[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"reading_id": w.a.readings[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "meters:consumption": [Case(expect=signed_in())],
+    # Staff have no meters, so there is nothing to export.
+    "meters:consumption-csv": [Case(expect=signed_in(staff=404))],
+    "meters:contract": [Case(expect=signed_in())],
+    # --- tickets -----------------------------------------------------------------------------------------------
+    "tickets:index": [Case(expect=signed_in())],
+    "tickets:case-create": [Case(expect=signed_in())],
+    "tickets:case-detail": [
+        Case(kwargs=lambda w: {"case_id": w.a.cases[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"case_id": w.a.cases[1].pk}, expect=of_a(first_point=False)),
+    ],
+    "tickets:case-reply": [
+        Case(kwargs=lambda w: {"case_id": w.a.cases[1].pk}, method="post", expect=of_a(first_point=False, ok=400))
+    ],
+    "tickets:case-reopen": [
+        Case(kwargs=lambda w: {"case_id": w.a.cases[1].pk}, method="post", expect=of_a(first_point=False, ok=REDIRECT))
+    ],
+    "tickets:message-list": [Case(expect=signed_in())],
+    "tickets:request-list": [Case(expect=signed_in())],
+    "tickets:request-create": [Case(kwargs=lambda w: {"kind": "address-change"}, expect=signed_in())],
+    "tickets:attachment-download": [
+        Case(kwargs=lambda w: {"attachment_id": w.a.attachments[0].pk}, expect=of_a()),
+        Case(kwargs=lambda w: {"attachment_id": w.a.attachments[1].pk}, expect=of_a(first_point=False)),
+    ],
+    # --- e-invoice ---------------------------------------------------------------------------------------------
+    "einvoice:index": [Case(expect=signed_in())],
+    "einvoice:terms": [Case(expect=public())],
+    "einvoice:paper-form": [Case(kwargs=lambda w: {"kind": "request"}, expect=public())],
+    "einvoice:verified": [Case(expect=public())],
+    "einvoice:verify": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(400))],
+    "einvoice:detail": [Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect=of_a())],
+    # Switching e-invoices concerns all of a customer's points: a partial manager is refused (seed 003).
+    "einvoice:request": [Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect=of_a(partial_ok=403))],
+    "einvoice:address-change": [
+        Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect=of_a(partial_ok=403, ok=(200, REDIRECT)))
+    ],
+    "einvoice:resignation": [
+        Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect=of_a(partial_ok=403, ok=(200, REDIRECT)))
+    ],
+    "einvoice:verification-renew": [
+        Case(
+            kwargs=lambda w: {"customer_id": w.a.customer.pk},
+            method="post",
+            expect=of_a(partial_ok=403, ok=(REDIRECT, 400)),
+        )
+    ],
+    # --- notices -----------------------------------------------------------------------------------------------
+    "notices:settings": [Case(expect=signed_in())],
+    "notices:phone-code-send": [Case(expect=signed_in(405), label="POST only")],
+    "notices:phone-verify": [Case(expect=signed_in(405), label="POST only")],
+    "notices:sent": [Case(expect=signed_in())],
+    "notices:announcements": [Case(expect=public())],
+    "notices:documents": [Case(expect=signed_in())],
+    # A customer's own documents go to those who act as the customer, not to a manager of some points.
+    "notices:document-download": [Case(kwargs=lambda w: {"document_id": w.a.document.pk}, expect=of_a(partial_ok=404))],
+}
+
+
+def portal_urls() -> dict[str, str]:
+    """{url name: route} of every URL pattern, walked recursively, without the skipped prefixes."""
+    found: dict[str, str] = {}
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for pattern in resolver.url_patterns:
+            route = prefix + str(pattern.pattern)
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else pattern.namespace
+                walk(pattern, route, inner or namespace)
+            elif isinstance(pattern, URLPattern):
+                name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+                found[name or f"<unnamed {route}>"] = route
+
+    walk(get_resolver(), "", "")
+    return found
+
+
+def test_every_url_of_the_portal_has_an_entry():
+    urls = portal_urls()
+    missing = sorted(name for name in urls if name not in MATRIX)
+    assert not missing, "URLs without an entry in tests/test_authorization_matrix.py MATRIX: " + ", ".join(
+        f"{name} ({urls[name]})" for name in missing
+    )
+
+
+def test_every_entry_names_a_url_that_exists():
+    stale = sorted(set(MATRIX) - set(portal_urls()))
+    assert not stale, f"entries for URLs that no longer exist: {', '.join(stale)}"
+
+
+def test_every_case_says_what_every_role_gets():
+    incomplete = [name for name, cases in MATRIX.items() for case in cases if set(case.expect) != set(ROLES)]
+    assert not incomplete, f"cases missing a role: {incomplete}"
+
+
+def secrets_of(world: World) -> dict[str, list[str]]:
+    """Strings only those who may see A's data (or A's second point) may find on a page."""
+    a_all = (
+        [invoice.number for invoice in world.a.invoices]
+        + [point.code for point in world.a.points]
+        + [meter.serial_number for meter in world.a.meters]
+        + [case.subject for case in world.a.cases]
+    )
+    second = [world.a.invoices[1].number, world.a.points[1].code, world.a.meters[1].serial_number]
+    second.append(world.a.cases[1].subject)
+    return {
+        "anonymous": a_all,
+        "customer_b": a_all,
+        "staff": a_all,
+        "partial_manager": second,
+        "customer_a": [],
+        "full_manager": [],
+    }
+
+
+def outcome(response) -> object:
+    if response.status_code in (301, 302, 303):
+        return LOGIN if response["Location"].startswith(reverse("account_login")) else REDIRECT
+    return response.status_code
+
+
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8", "replace")
+
+
+CASES = [(name, index) for name, cases in MATRIX.items() for index in range(len(cases))]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{name}#{index}" for name, index in CASES])
+def test_each_role_gets_the_expected_answer(name, index, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = build_world()
+    case = MATRIX[name][index]
+    url = reverse(name, kwargs=case.kwargs(world)) + case.query
+    secrets = secrets_of(world)
+    wrong = []
+    for role, user in world.users.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        response = getattr(client, case.method)(url, case.data(world))
+        got = outcome(response)
+        expected = case.expect[role]
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        if got not in allowed:
+            wrong.append(f"{role}: got {got}, expected {expected}")
+            continue
+        if got == 200 and case.leak_check:
+            text = body(response)
+            shown = [secret for secret in secrets[role] if secret in text]
+            if shown:
+                wrong.append(f"{role}: sees {shown}")
+    assert not wrong, f"{case.method.upper()} {url} ({name}): " + "; ".join(wrong)
