@@ -338,3 +338,22 @@ def test_new_invoices_are_announced_once_after_commit(tmp_path, django_capture_o
         invoices_imported.disconnect(receiver)
 
     assert announced == [[Invoice.objects.get().pk]]
+
+
+def test_loading_the_demo_data_set_twice_leaves_identical_rows_and_values(tmp_path):
+    from datetime import date
+
+    from billing.sync import demo
+    from tests.billing.snapshots import synced_row_count, synced_state
+
+    folder = tmp_path / "demo"
+    demo.write_demo_batch(folder, customers=30, seed=3, years=2, today=date(2026, 11, 21))
+    first = load(folder)
+    rows, state = synced_row_count(), synced_state()
+
+    second = load(folder)
+
+    assert first.total("rejected") == 0
+    assert rows > 5000
+    assert (synced_row_count(), synced_state()) == (rows, state)
+    assert second.total("created") + second.total("updated") + second.total("deleted") == 0
