@@ -261,8 +261,12 @@ CONTENT_SECURITY_POLICY = {
 # published test keys are the default (they accept every answer). IBOK_RECAPTCHA_ENABLED=0 drops the field:
 # the test suite does so (no network), and an offline demo may.
 IBOK_RECAPTCHA_ENABLED = env_bool("IBOK_RECAPTCHA_ENABLED", True)
-RECAPTCHA_PUBLIC_KEY = os.environ.get("RECAPTCHA_PUBLIC_KEY", "6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI" if DEBUG else "")
-RECAPTCHA_PRIVATE_KEY = os.environ.get("RECAPTCHA_PRIVATE_KEY", "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe" if DEBUG else "")
+RECAPTCHA_PUBLIC_KEY = os.environ.get(
+    "RECAPTCHA_PUBLIC_KEY", "6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI" if DEBUG else ""
+)
+RECAPTCHA_PRIVATE_KEY = os.environ.get(
+    "RECAPTCHA_PRIVATE_KEY", "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe" if DEBUG else ""
+)
 SILENCED_SYSTEM_CHECKS = ["django_recaptcha.recaptcha_test_key_error"] if DEBUG else []
 
 LOGGING = {
@@ -349,7 +353,10 @@ IBOK_NOTIFY_MAX_ATTEMPTS = env_int("IBOK_NOTIFY_MAX_ATTEMPTS", 6)
 IBOK_SMSAPI_TOKEN = os.environ.get("IBOK_SMSAPI_TOKEN", "")
 IBOK_SMS_SENDER = os.environ.get("IBOK_SMS_SENDER", "")
 IBOK_SMS_BACKEND = os.environ.get(
-    "IBOK_SMS_BACKEND", "notices.sms.SmsApiBackend" if IBOK_SMSAPI_TOKEN else "notices.sms.LocalBackend"
+    # In production SMSAPI by default, so that the deploy check asks for its token: choosing the local backend
+    # (SMS recorded, never sent) outside DEBUG has to be said out loud.
+    "IBOK_SMS_BACKEND",
+    "notices.sms.SmsApiBackend" if IBOK_SMSAPI_TOKEN or not DEBUG else "notices.sms.LocalBackend",
 )
 # Phone verification codes: valid this many minutes, this many wrong tries, at most this many a day.
 IBOK_PHONE_CODE_TTL_MINUTES = env_int("IBOK_PHONE_CODE_TTL_MINUTES", 10)

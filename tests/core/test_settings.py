@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/9",
     "RECAPTCHA_PUBLIC_KEY": "production-public-key",
     "RECAPTCHA_PRIVATE_KEY": "production-private-key",
+    "IBOK_SMSAPI_TOKEN": "production-smsapi-token",
 }
 
 
@@ -50,3 +51,12 @@ def test_responses_carry_a_content_security_policy_without_inline_script(client)
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_production_without_an_sms_token_is_refused_by_the_deploy_check():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "IBOK_SMSAPI_TOKEN"}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert "IBOK_SMSAPI_TOKEN" in result.stdout + result.stderr
