@@ -186,3 +186,23 @@ def access_covers(*, all_points: bool, granted_point_ids: set[int], point_ids: f
     Something about no point in particular (a customer-wide invoice) reaches only those who act as the customer.
     """
     return all_points or bool(point_ids and set(point_ids) & granted_point_ids)
+
+
+def access_exists(*, user_id: int | None, customer_ref: str = "pk", all_points: bool | None = None) -> Exists:
+    """SQL: the user may act for the outer row's customer (only in full, or only in part, when asked).
+
+    For queries over many customers: the rule as a correlated subquery instead of a list of ids.
+    """
+    accesses = CustomerAccess.objects.filter(user_id=user_id, customer=OuterRef(customer_ref))
+    if all_points is not None:
+        accesses = accesses.filter(all_points=all_points)
+    return Exists(accesses)
+
+
+def granted_point_exists(*, user_id: int | None, point_ref: str = "delivery_point_id") -> Exists:
+    """SQL: the outer row's delivery point is one granted to the user as a manager of some points."""
+    return Exists(
+        CustomerAccess.points.through.objects.filter(
+            customeraccess__user_id=user_id, customeraccess__all_points=False, deliverypoint_id=OuterRef(point_ref)
+        )
+    )
