@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from getpaid.models import Payment as GetpaidPayment
 
@@ -140,13 +140,21 @@ def invoices_to_pay(*, user: User, limit: int = 5, scope: Scope | None = None) -
 
 
 def _visible_payments(scope: Scope) -> QuerySet[Payment]:
+    """Payments in scope, annotated `scope_amount` (for a partial manager: only the parts that settled their
+    points' invoices, never the whole payment) and `scope_partial` (then its free-text title is not shown)."""
     if scope.is_empty:
         return Payment.objects.none()
     q = Q(customer_id__in=scope.full_customer_ids)
-    if scope.partial_point_ids:
-        granted = PaymentAllocation.objects.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
-        q |= Exists(granted.filter(payment=OuterRef("pk")))
-    return Payment.objects.filter(q)
+    if not scope.partial_point_ids:
+        return Payment.objects.filter(q).annotate(scope_amount=F("amount"), scope_partial=Value(False))
+    granted = PaymentAllocation.objects.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
+    q |= Exists(granted.filter(payment=OuterRef("pk")))
+    part = granted.filter(payment=OuterRef("pk")).order_by().values("payment").annotate(s=Sum("amount")).values("s")
+    whole = Q(customer_id__in=scope.full_customer_ids) if scope.full_customer_ids else Q(pk__isnull=True)
+    return Payment.objects.filter(q).annotate(
+        scope_amount=Case(When(whole, then=F("amount")), default=Coalesce(Subquery(part), ZERO)),
+        scope_partial=Case(When(whole, then=Value(False)), default=Value(True)),
+    )
 
 
 def recent_payments(*, user: User, limit: int = 5, scope: Scope | None = None) -> QuerySet[Payment]:
@@ -155,9 +163,12 @@ def recent_payments(*, user: User, limit: int = 5, scope: Scope | None = None) -
 
 
 def overdue_total(*, user: User):
-    return Invoice.objects.filter(customer__in=visible_customers(user=user), outstanding__gt=0).aggregate(
-        total=Sum("outstanding")
-    )["total"]
+    """What is left to pay on the documents the user may see (a partial manager: their points' only)."""
+    return (
+        visible_invoices(scope=scope_for(user=user))
+        .filter(outstanding__gt=0)
+        .aggregate(total=Sum("outstanding"))["total"]
+    )
 
 
 @dataclass

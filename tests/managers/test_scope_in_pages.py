@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import AccessRole, ContactChange, CustomerAccess
 from ibok.core.models import OutboxMessage
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,27 @@ def test_a_partial_manager_does_not_see_the_owner_s_online_payment(client, world
     response = client.get(reverse("billing:online-payment-detail", args=[world.a.online_payment.reference]))
 
     assert response.status_code == 404
+
+
+def test_a_partial_manager_sees_of_a_payment_only_what_settled_their_point(client, world):
+    # The world's payment of 162,00 zł settled 10,00 zł of the first point's invoice; add 50,00 zł for the second.
+    payment = world.a.invoices[0].allocations.get().payment
+    factories.PaymentAllocationFactory(payment=payment, invoice=world.a.invoices[1], amount=Decimal("50.00"))
+    client.force_login(world.partial_manager)
+
+    listed = client.get(reverse("billing:payments"))
+    dashboard = client.get(reverse("pages:dashboard"))
+
+    [row] = listed.context["page"].object_list
+    assert row.scope_amount == Decimal("10.00")
+    assert payment.title not in listed.content.decode()  # free text from the bank, maybe about other points
+    assert [p.scope_amount for p in dashboard.context["recent_payments"]] == [Decimal("10.00")]
+
+
+def test_the_customer_sees_the_whole_payment(client, world):
+    client.force_login(world.a.owner)
+
+    listed = client.get(reverse("billing:payments"))
+
+    [row] = listed.context["page"].object_list
+    assert row.scope_amount == row.amount == Decimal("162.00")
