@@ -2,12 +2,14 @@
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import AccessRole, CustomerAccess, ManagerRequest, ManagerRequestStatus, User
 from ibok.core.models import AuditLogEntry
+from tests.managers.world import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +214,23 @@ def test_the_grant_page_lists_the_manager_s_current_access(staff_client, world, 
     assert world.a.customer.number in html
     assert world.a.points[0].code in html
     assert world.a.points[1].code not in html
+
+
+def test_staff_open_a_request_in_the_admin_with_its_document(staff_client, manager_request):
+    manager_request.document.save("upowaznienie.pdf", ContentFile(PDF_BYTES), save=True)
+
+    change = staff_client.get(reverse("admin:accounts_managerrequest_change", args=[manager_request.pk]))
+    document = staff_client.get(reverse("admin:accounts_managerrequest_document", args=[manager_request.pk]))
+
+    assert change.status_code == 200
+    assert reverse("admin:accounts_managerrequest_grant", args=[manager_request.pk]) in change.content.decode()
+    assert document["Content-Type"] == "application/pdf"
+    assert b"".join(document.streaming_content) == PDF_BYTES
+
+
+def test_a_manager_cannot_open_the_request_s_document(client, world, manager_request):
+    client.force_login(world.full_manager)
+
+    response = client.get(reverse("admin:accounts_managerrequest_document", args=[manager_request.pk]))
+
+    assert response.status_code == 302
