@@ -16,7 +16,6 @@ from getpaid.models import Payment as GetpaidPayment
 
 from accounts import permissions
 from accounts.models import Customer, DeliveryPoint, User
-from accounts.selectors import visible_customers
 from billing.models import (
     CalendarFeed,
     Invoice,
@@ -127,10 +126,6 @@ def customers_for(*, scope: Scope) -> QuerySet[Customer]:
 
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
-
-
-def customers_with_balance(*, user: User) -> QuerySet[Customer]:
-    return visible_customers(user=user).select_related("balance").order_by("number", "id")
 
 
 def invoices_to_pay(*, user: User, limit: int = 5, scope: Scope | None = None) -> QuerySet[Invoice]:
