@@ -7,6 +7,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts import selectors
+from accounts import services as account_services
 from accounts.models import AccessRole, Customer, CustomerAccess, CustomerKind, TermsVersion, User
 from billing import services
 from billing.models import Invoice
@@ -35,7 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo billing batch written to {folder}: {sum(counts.values())} records.")
         run = services.batch_import(folder=folder, clock=timezone.now, source="demo")
         self.stdout.write(f"Imported: {run.total('created')} created, {run.total('rejected')} rejected.")
-        TermsVersion.objects.get_or_create(
+        terms, _ = TermsVersion.objects.get_or_create(
             version="2026-01",
             defaults={
                 "title": "Regulamin Internetowego Biura Obsługi Klienta (wersja demonstracyjna)",
@@ -57,10 +59,24 @@ class Command(BaseCommand):
             CustomerAccess.objects.get_or_create(
                 user=user, customer=customer, defaults={"role": AccessRole.OWNER, "granted_at": timezone.now()}
             )
+            if not selectors.terms_accepted(user=user, terms=terms):
+                account_services.terms_accept(user=user, terms=terms, now=timezone.now(), ip_address=None)
+            staff, _ = User.objects.get_or_create(
+                username="bok", defaults={"email": "bok@example.pl", "first_name": "Biuro", "is_staff": True}
+            )
+            staff.is_staff = staff.is_superuser = True
+            staff.set_password(DEMO_PASSWORD)
+            staff.save()
+            EmailAddress.objects.update_or_create(
+                user=staff, email=staff.email, defaults={"verified": True, "primary": True}
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: customer number {customer.number} ({customer.name}), password {DEMO_PASSWORD}"
             )
+        )
+        self.stdout.write(
+            f"Office staff (admin at /admin/, a second factor is set up at the first sign-in): bok / {DEMO_PASSWORD}"
         )
 
     @staticmethod
