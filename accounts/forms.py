@@ -10,6 +10,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from stdnum.pl import nip
 
 from accounts.models import Customer, User
+from ibok.core import uploads
 
 POSTAL_CODE = r"^[0-9]{2}-[0-9]{3}$"
 
@@ -172,13 +173,10 @@ def pdf_checked(upload) -> None:
         raise forms.ValidationError(_("The file is empty."))
     if upload.size > MANAGER_DOCUMENT_MAX_BYTES:
         raise forms.ValidationError(_("The file is too big: at most 10 MB is allowed."))
-    upload.seek(0)
-    if not upload.read(5) == b"%PDF-":
+    if uploads.sniff(upload) != uploads.PDF:
         raise forms.ValidationError(_("The file is not a PDF document."))
-    upload.seek(max(upload.size - 1024, 0))
-    if b"%%EOF" not in upload.read():
+    if not uploads.is_complete_pdf(upload):
         raise forms.ValidationError(_("The file is damaged or not a complete PDF document."))
-    upload.seek(0)
 
 
 class ManagerRequestForm(forms.Form):

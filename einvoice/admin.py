@@ -29,6 +29,7 @@ from einvoice.models import (
     PaperForm,
     PaperFormKind,
 )
+from ibok.core import uploads
 
 SCAN_EXTENSIONS = ["pdf", "jpg", "jpeg", "png"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
@@ -134,6 +135,8 @@ class PaperFormAdminForm(forms.ModelForm):
         scan = self.cleaned_data["scan"]
         if scan and scan.size > SCAN_MAX_BYTES:
             raise forms.ValidationError(_("The scan is larger than 10 MB."))
+        if scan and uploads.sniff(scan) is None:
+            raise forms.ValidationError(_("The scan must be a PDF, JPG or PNG file."))
         return scan
 
     def clean(self):

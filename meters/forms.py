@@ -4,8 +4,8 @@ from decimal import Decimal
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
+from ibok.core import uploads
 from meters import consumption
 from meters.selectors import Scope
 
@@ -42,12 +42,7 @@ class SelfReadingForm(forms.Form):
         if photo.size > MAX_PHOTO_BYTES:
             raise forms.ValidationError(_("The photo is too large: it may be at most 10 MB."), code="too_large")
         # The content decides, never the file name or the browser's content type.
-        try:
-            with Image.open(photo) as image:
-                image_format = image.format
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-            raise forms.ValidationError(_("The photo must be a PNG or JPG picture."), code="not_image") from None
+        image_format = uploads.image_format(photo)
         if image_format not in PHOTO_FORMATS:
             raise forms.ValidationError(_("The photo must be a PNG or JPG picture."), code="not_image")
         photo.seek(0)

@@ -5,6 +5,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from ibok.core import uploads
+
 
 class DocumentRejected(Exception):
     """The file is not a complete PDF, is empty, or is too big."""
@@ -24,10 +26,7 @@ def check_pdf(upload: UploadedFile) -> None:
         raise DocumentRejected(_("The file is empty."))
     if upload.size > limit:
         raise DocumentRejected(_("The file is too big: at most %(limit)s.") % {"limit": filesizeformat(limit)})
-    upload.seek(0)
-    if not upload.read(5).startswith(b"%PDF-"):
+    if uploads.sniff(upload) != uploads.PDF:
         raise DocumentRejected(_("The file is not a PDF."))
-    upload.seek(max(upload.size - 1024, 0))
-    if b"%%EOF" not in upload.read():
+    if not uploads.is_complete_pdf(upload):
         raise DocumentRejected(_("The file is damaged or not a complete PDF."))
-    upload.seek(0)

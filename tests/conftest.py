@@ -29,3 +29,15 @@ def empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the portal's default language (Polish), whatever language an earlier test left active
+    in this thread (a request in English, translation.activate)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

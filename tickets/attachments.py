@@ -7,18 +7,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from PIL import Image, UnidentifiedImageError
 
+from ibok.core import uploads
 from tickets.models import AttachmentType
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_COUNT = 5
 
-_SIGNATURES = [
-    (b"%PDF-", AttachmentType.PDF),
-    (b"\x89PNG\r\n\x1a\n", AttachmentType.PNG),
-    (b"\xff\xd8\xff", AttachmentType.JPEG),
-]
 _PILLOW_FORMATS = {AttachmentType.PNG: "PNG", AttachmentType.JPEG: "JPEG"}
 
 
@@ -49,13 +44,6 @@ def _clean_name(name: str) -> str:
     return base[:200] or "attachment"
 
 
-def _sniff(head: bytes) -> str | None:
-    for signature, content_type in _SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    return None
-
-
 def check_file(upload: UploadedFile) -> CheckedFile:
     """Return the file with its type detected from its content; raise AttachmentRejected otherwise."""
     name = _clean_name(upload.name or "")
@@ -66,26 +54,18 @@ def check_file(upload: UploadedFile) -> CheckedFile:
             _("The file %(name)s is too big: at most %(limit)s is allowed.")
             % {"name": name, "limit": filesizeformat(max_bytes())}
         )
-    upload.seek(0)
-    head = upload.read(16)
-    content_type = _sniff(head)
+    content_type = uploads.sniff(upload)
     if content_type is None:
         raise AttachmentRejected(_("The file %(name)s is not a PDF, JPG or PNG file.") % {"name": name})
     if content_type == AttachmentType.PDF:
-        upload.seek(max(upload.size - 1024, 0))
-        if b"%%EOF" not in upload.read():
+        if not uploads.is_complete_pdf(upload):
             raise AttachmentRejected(_("The file %(name)s is damaged or not a complete PDF.") % {"name": name})
     else:
-        upload.seek(0)
-        try:
-            with Image.open(upload) as image:
-                detected_format = image.format
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise AttachmentRejected(_("The file %(name)s is damaged or not a real image.") % {"name": name}) from exc
+        detected_format = uploads.image_format(upload)
+        if detected_format is None:
+            raise AttachmentRejected(_("The file %(name)s is damaged or not a real image.") % {"name": name})
         if detected_format != _PILLOW_FORMATS[content_type]:
             raise AttachmentRejected(_("The file %(name)s is not a PDF, JPG or PNG file.") % {"name": name})
-    upload.seek(0)
     return CheckedFile(upload=upload, content_type=content_type, name=name, size=upload.size)
 
 

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -98,6 +99,25 @@ def staff(client):
 
 def paper_form_post(client, **data):
     return client.post(reverse("admin:einvoice_paperform_add"), data)
+
+
+def test_a_scan_that_is_not_a_pdf_or_image_by_its_content_is_refused(client, staff, customer, terms):
+    disguised = SimpleUploadedFile("wniosek.pdf", b"MZ\x90\x00" + b"\x00" * 64, content_type="application/pdf")
+
+    response = paper_form_post(
+        client,
+        customer=customer.pk,
+        kind=PaperFormKind.CONSENT,
+        signed_date="2026-11-18",
+        received_date="2026-11-20",
+        email="papier@example.pl",
+        terms=terms.pk,
+        scan=disguised,
+    )
+
+    assert response.status_code == 200
+    assert "PDF, JPG" in response.content.decode()
+    assert not PaperForm.objects.exists()
 
 
 def test_staff_record_a_paper_consent_with_its_date_and_scan_and_the_address_is_checked_by_a_link(
