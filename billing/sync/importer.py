@@ -16,10 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from stdnum import iban
 from stdnum.pl import nip, pesel
 
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 CONTRACT_VERSION = 1
 BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 1000
+# What the database says of a row it will not take (a broken rule, a number too long for its column); COPY
+# raises psycopg's own errors, the ORM Django's.
+REFUSED = (IntegrityError, DataError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
 
 
 class BatchRefused(Exception):
@@ -52,62 +56,171 @@ class RecordError(ValueError):
 
 
 # --- value parsers: each takes the JSON value and returns the Python value or raises RecordError ----------
+#
+# Each parser also has a PostgreSQL twin for the set-based loader (billing/sync/setbased.py): `sql(v, field)`
+# gives a (check, value) pair of SQL expressions for the value `v` of a record. The check is true only for
+# values the Python parser accepts as they are (a conservative subset: anything doubtful is false), and the
+# value expression, evaluated only where the check holds, gives exactly what the parser would return. A record
+# failing any check is handed to the Python parser, which loads it or rejects it with the reason. The SQL
+# avoids what PostgreSQL does slowly (counted repetitions in regular expressions, correlated subqueries).
+
+# Exactly the characters Python's str.strip() removes, as a PostgreSQL string for btrim().
+SQL_SPACE = "E'" + "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001)) if c.isspace()) + "'"
 
 
-def text(max_length: int, *, blank: bool = False) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if value is None and blank:
+def sql_strip(s: str) -> str:
+    return f"btrim({s}, {SQL_SPACE})"
+
+
+@dataclass(frozen=True)
+class Json:
+    """A value inside a JSON record, in SQL: `j` gives it as jsonb (NULL when absent), `s` as text."""
+
+    j: str
+    s: str
+
+    @classmethod
+    def at(cls, doc: str, key: str) -> "Json":
+        parts = key.split(".")
+        if len(parts) == 1:
+            return cls(f"({doc}->'{key}')", f"({doc}->>'{key}')")
+        path = "{" + ",".join(parts) + "}"
+        return cls(f"({doc} #> '{path}')", f"({doc} #>> '{path}')")
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_null(v: Json) -> str:
+    """The JSON value is absent, null or "" (what `optional` reads as None)."""
+    return f"({v.j} IS NULL OR {v.j} = 'null'::jsonb OR {v.j} = '\"\"'::jsonb)"
+
+
+def sql_date_ok(s: str) -> str:
+    """`s` (text) starts with a date YYYY-MM-DD that exists, in years 1000-9999."""
+    month, day, year = f"substr({s}, 6, 2)::int", f"substr({s}, 9, 2)::int", f"substr({s}, 1, 4)::int"
+    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
+    return (
+        f"CASE WHEN {s} ~ '^[1-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' "
+        f"THEN substr({s}, 9, 2) COLLATE \"C\" <= '28' OR {day} <= CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 "
+        f"WHEN {month} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END ELSE false END"
+    )
+
+
+@dataclass(frozen=True)
+class text:  # noqa: N801 - used like the other parser factories
+    max_length: int
+    blank: bool = False
+
+    def __call__(self, value: Any) -> str:
+        if value is None and self.blank:
             return ""
         if not isinstance(value, str):
             raise RecordError("must be a string")
         value = value.strip()
-        if not value and not blank:
+        if not value and not self.blank:
             raise RecordError("must not be empty")
-        if len(value) > max_length:
-            raise RecordError(f"longer than {max_length} characters")
+        if len(value) > self.max_length:
+            raise RecordError(f"longer than {self.max_length} characters")
         return value
 
-    return parse
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        stripped = sql_strip(v.s)
+        string = (
+            f"(jsonb_typeof({v.j}) = 'string' AND length({stripped}) BETWEEN {0 if self.blank else 1} "
+            f"AND {self.max_length})"
+        )
+        if self.blank:
+            return f"({v.j} IS NULL OR {v.j} = 'null'::jsonb OR {string})", f"coalesce({stripped}, '')"
+        return string, stripped
 
 
-def choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
-    allowed = frozenset(choices.values)  # TextChoices.values is rebuilt on every access
+@dataclass(frozen=True)
+class choice:  # noqa: N801
+    choices: type[models.TextChoices]
 
-    def parse(value: Any) -> str:
-        if value not in allowed:
-            raise RecordError(f"must be one of {', '.join(choices.values)}")
+    def __post_init__(self):
+        object.__setattr__(self, "allowed", frozenset(self.choices.values))  # .values is rebuilt on every access
+
+    def __call__(self, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.allowed:
+            raise RecordError(f"must be one of {', '.join(self.choices.values)}")
         return value
 
-    return parse
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        allowed = ", ".join(sql_literal(value) for value in sorted(self.allowed))
+        check = f"{v.s} IN ({allowed})"
+        if not all(re.fullmatch(r"[A-Z_]+", value) for value in self.allowed):
+            check = f"jsonb_typeof({v.j}) = 'string' AND {check}"  # else only a JSON string has such a text
+        return f"({check})", v.s
 
 
-def a_date(value: Any) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise RecordError("must be a date YYYY-MM-DD") from None
+class _Date:
+    def __call__(self, value: Any) -> date:
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise RecordError("must be a date YYYY-MM-DD") from None
+
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        return f"(length({v.s}) = 10 AND {sql_date_ok(v.s)})", f"{v.s}::date"
 
 
-def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def parse_optional(value: Any) -> Any:
-        return None if value is None or value == "" else parse(value)
-
-    return parse_optional
+a_date = _Date()
 
 
-def a_datetime(value: Any) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise RecordError("must be an ISO 8601 date and time") from None
-    if moment.tzinfo is None:
-        raise RecordError("must carry a UTC offset")
-    return moment
+@dataclass(frozen=True)
+class optional:  # noqa: N801
+    parse: Callable[[Any], Any]
+
+    def __call__(self, value: Any) -> Any:
+        return None if value is None or value == "" else self.parse(value)
+
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        check, value = self.parse.sql(v, field)
+        return f"({sql_null(v)} OR {check})", f"CASE WHEN {sql_null(v)} THEN NULL ELSE {value} END"
 
 
-def decimal(places: int, *, minimum: Decimal | None = None, positive: bool = False) -> Callable[[Any], Decimal]:
-    def parse(value: Any) -> Decimal:
+class _DateTime:
+    PATTERN = (
+        r"'^[1-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+        r"(Z|[+-][01][0-9]:[0-5][0-9])$'"
+    )
+
+    def __call__(self, value: Any) -> datetime:
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise RecordError("must be an ISO 8601 date and time") from None
+        if moment.tzinfo is None:
+            raise RecordError("must carry a UTC offset")
+        return moment
+
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        # Hours to 23, offsets to 14 hours (both sides accept those), at most 6 decimals of a second.
+        s = v.s
+        check = (
+            f"CASE WHEN {s} ~ {self.PATTERN} THEN substr({s}, 12, 2)::int <= 23 "
+            f"AND CASE WHEN right({s}, 1) = 'Z' THEN length({s}) <= 27 "
+            f"ELSE length({s}) <= 32 AND substr(right({s}, 5), 1, 2)::int <= 14 END "
+            f"AND {sql_date_ok(f'left({s}, 10)')} ELSE false END"
+        )
+        return check, f"{s}::timestamptz"
+
+
+a_datetime = _DateTime()
+
+
+@dataclass(frozen=True)
+class decimal:  # noqa: N801
+    places: int
+    minimum: Decimal | None = None
+    positive: bool = False
+
+    def __call__(self, value: Any) -> Decimal:
         # Plain ASCII digits, an optional minus and at most `places` decimals: no exponents, NaN or floats.
+        places = self.places
         if type(value) is not str or len(value) > 20:
             raise RecordError(f"must be a decimal string with at most {places} decimals")
         whole, dot, fraction = value.partition(".")
@@ -117,31 +230,46 @@ def decimal(places: int, *, minimum: Decimal | None = None, positive: bool = Fal
         ):
             raise RecordError(f"must be a decimal string with at most {places} decimals")
         number = Decimal(value)
-        if positive and number <= 0:
+        if self.positive and number <= 0:
             raise RecordError("must be greater than zero")
-        if minimum is not None and number < minimum:
-            raise RecordError(f"must not be below {minimum}")
+        if self.minimum is not None and number < self.minimum:
+            raise RecordError(f"must not be below {self.minimum}")
         return number
 
-    return parse
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        # Whole digits are bounded by the column too, so that the value always fits it.
+        whole = min(field.max_digits - field.decimal_places, 16) if field is not None else 9
+        pattern = "'^-?[0-9]+(\\.[0-9]" + "[0-9]?" * (self.places - 1) + ")?$'"
+        bounds = []
+        if self.positive:
+            bounds.append(f"{v.s}::numeric > 0")
+        if self.minimum is not None:
+            bounds.append(f"{v.s}::numeric >= {self.minimum}")
+        shape = f"jsonb_typeof({v.j}) = 'string' AND {v.s} ~ {pattern} AND length(split_part({v.s}, '.', 1)) <= {whole}"
+        check = f"CASE WHEN {shape} THEN {' AND '.join(bounds) or 'true'} ELSE false END"
+        return check, f"{v.s}::numeric"
 
 
 money = decimal(2)
 
 
-def checked(validate: Callable[[str], Any], what: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
+@dataclass(frozen=True)
+class checked:  # noqa: N801
+    """A number with a check digit (NIP, PESEL, NRB); digits only are kept. No SQL twin: customers are few."""
+
+    validate: Callable[[str], Any]
+    what: str
+
+    def __call__(self, value: Any) -> str:
         if value in (None, ""):
             return ""
         if not isinstance(value, str):
             raise RecordError("must be a string")
         try:
-            validate(value)
+            self.validate(value)
         except Exception:  # noqa: BLE001 - stdnum raises several ValidationError kinds
-            raise RecordError(f"is not a valid {what}") from None
+            raise RecordError(f"is not a valid {self.what}") from None
         return re.sub(r"\D", "", value)
-
-    return parse
 
 
 def _nrb(value: str) -> None:
@@ -151,10 +279,17 @@ def _nrb(value: str) -> None:
     iban.validate("PL" + digits)
 
 
-def postal_code(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{2}-\d{3}", value):
-        raise RecordError("must look like 00-000")
-    return value
+class _PostalCode:
+    def __call__(self, value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{2}-\d{3}", value):
+            raise RecordError("must look like 00-000")
+        return value
+
+    def sql(self, v: Json, field: Any = None) -> tuple[str, str]:
+        return f"({v.s} ~ '^[0-9][0-9]-[0-9][0-9][0-9]$')", v.s
+
+
+postal_code = _PostalCode()
 
 
 # --- what each entity file holds ------------------------------------------------------------------------
@@ -203,6 +338,30 @@ class Entity:
     refs: list[Ref] = field(default_factory=list)
     check: Callable[[Row], None] | None = None
     after_write: Callable[["Loader", list[Row], dict[str, int]], None] | None = None
+    # The set-based loader's twin of `check` and `after_write` (billing/sync/setbased.py).
+    sql: Callable[[], "SqlTwin"] | None = None
+
+    @property
+    def set_based(self) -> bool:
+        """Every part of this entity has a SQL twin, so PostgreSQL may load it without Python parsing."""
+        return all(hasattr(column.parse, "sql") for column in self.columns) and (
+            self.sql is not None or (self.check is None and self.after_write is None)
+        )
+
+
+@dataclass(frozen=True)
+class SqlTwin:
+    """An entity's record check and child writes in SQL, for billing/sync/setbased.py.
+
+    `check` is a boolean expression over the typed columns, the record `_doc` and the `join_columns`, which
+    `join` (a LEFT JOIN of an aggregate over the staged records `s`, by `_line`) provides. `after_write`
+    gives the statements that write the children of the rows in `_ibok_written`, from the parsed table named.
+    """
+
+    check: str
+    join: str = ""
+    join_columns: tuple[str, ...] = ()
+    after_write: Callable[[str], list[str]] | None = None
 
 
 def _check_contract(row: Row) -> None:
@@ -211,10 +370,18 @@ def _check_contract(row: Row) -> None:
         raise RecordError("valid_until is before valid_from")
 
 
+def _sql_contract() -> SqlTwin:
+    return SqlTwin("(valid_until IS NULL OR valid_until >= valid_from)")
+
+
 def _check_meter(row: Row) -> None:
     removed = row.values["removed_date"]
     if removed is not None and removed < row.values["installed_date"]:
         raise RecordError("removed_date is before installed_date")
+
+
+def _sql_meter() -> SqlTwin:
+    return SqlTwin("(removed_date IS NULL OR removed_date >= installed_date)")
 
 
 LINE_PARSERS = {
@@ -246,7 +413,7 @@ def _parse_lines(raw: Any) -> list[dict[str, Any]]:
                     raise RecordError(f"lines[{index}].position: must be a positive integer")
                 line[key] = value
             elif key == "vat_rate":
-                if value not in VAT_RATES:
+                if not isinstance(value, str) or value not in VAT_RATES:
                     raise RecordError(f"lines[{index}].vat_rate: must be one of {', '.join(sorted(VAT_RATES))}")
                 line[key] = value
             else:
@@ -305,6 +472,57 @@ def _check_payment(row: Row) -> None:
     row.record["_allocations"] = allocations
 
 
+def _sql_line(key: str) -> tuple[str, str]:
+    return LINE_PARSERS[key].sql(Json(f"_j_{key}", f"_s_{key}"), InvoiceLine._meta.get_field(key))
+
+
+def _sql_invoice() -> SqlTwin:
+    """SQL twin of _check_invoice (with _parse_lines) and _write_invoice_lines; a PDF goes through Python."""
+    parsed = [key for key, parse in LINE_PARSERS.items() if parse is not None]
+    checks = [
+        "jsonb_typeof(e) = 'object'",
+        "jsonb_typeof(_pos) = 'number' AND _pos::text ~ '^[1-9][0-9]?[0-9]?[0-9]?$'",
+        f"jsonb_typeof(e->'vat_rate') = 'string' AND (e->>'vat_rate') IN ({', '.join(map(sql_literal, VAT_RATES))})",
+        *(_sql_line(key)[0] for key in parsed),
+    ]
+    net, vat, gross = (_sql_line(key)[1] for key in ("net", "vat", "gross"))
+    element_ok = f"CASE WHEN coalesce({' AND '.join(checks)}, false) THEN {gross} = {net} + {vat} ELSE false END"
+    taken = ", ".join(f"e->'{key}' AS _j_{key}, e->>'{key}' AS _s_{key}" for key in parsed)
+    join = (
+        "LEFT JOIN (SELECT _line, bool_and(ok) AND count(DISTINCT _pos) = count(*) AS _lines_ok, "
+        f"sum(CASE WHEN ok THEN {net} END) AS _lines_net, sum(CASE WHEN ok THEN {vat} END) AS _lines_vat, "
+        f"sum(CASE WHEN ok THEN {gross} END) AS _lines_gross "
+        f"FROM (SELECT _line, _pos, {', '.join(f'_s_{key}' for key in ('net', 'vat', 'gross'))}, {element_ok} AS ok "
+        f"FROM (SELECT s._line, e, e->'position' AS _pos, {taken} FROM {{stage}} s "
+        "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s._doc->'lines') = 'array' "
+        "THEN s._doc->'lines' END) e OFFSET 0) l0 OFFSET 0) l1 GROUP BY _line) lines ON lines._line = s._line"
+    )
+    correction = sql_literal(InvoiceKind.CORRECTION)
+    check = (
+        f"(gross = net + vat AND (kind = {correction} OR gross >= 0) "
+        f"AND (kind <> {correction} OR corrected_invoice_id IS NOT NULL) "
+        "AND (period_start IS NULL) = (period_end IS NULL) AND (period_start IS NULL OR period_end > period_start) "
+        "AND (_doc->'pdf' IS NULL OR _doc->'pdf' = 'null'::jsonb) AND jsonb_typeof(_doc->'lines') = 'array' "
+        "AND (_lines_ok IS NULL OR (_lines_ok AND _lines_net = net AND _lines_vat = vat AND _lines_gross = gross)))"
+    )
+    return SqlTwin(
+        check, join, ("_lines_ok", "_lines_net", "_lines_vat", "_lines_gross"), after_write=_sql_write_invoice_lines
+    )
+
+
+def _sql_write_invoice_lines(parsed: str) -> list[str]:
+    keys = list(LINE_PARSERS)
+    special = {"position": "(e->>'position')::smallint", "vat_rate": "e->>'vat_rate'"}
+    values = [special.get(key) or _sql_line(key)[1].replace(f"_s_{key}", f"(e->>'{key}')") for key in keys]
+    return [
+        "DELETE FROM billing_invoiceline WHERE invoice_id = ANY(ARRAY(SELECT id FROM _ibok_written WHERE NOT created))",
+        f"INSERT INTO billing_invoiceline (invoice_id, {', '.join(connection.ops.quote_name(k) for k in keys)}) "
+        f"SELECT w.id, {', '.join(values)} FROM _ibok_written w "
+        f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
+        "CROSS JOIN LATERAL jsonb_array_elements(p._doc->'lines') e",
+    ]
+
+
 def _write_invoice_lines(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
     invoice_ids = [written[row.external_id] for row in rows if row.external_id in written]
     if not invoice_ids:
@@ -325,6 +543,43 @@ def _write_invoice_lines(loader: "Loader", rows: list[Row], written: dict[str, i
         pdf = row.record.get("pdf")
         if pdf and row.external_id in written:
             loader.attach_pdf(written[row.external_id], row.values["number"], pdf)
+
+
+def _sql_allocation_amount() -> tuple[str, str]:
+    return decimal(2, positive=True).sql(Json.at("a", "amount"), PaymentAllocation._meta.get_field("amount"))
+
+
+def _sql_payment() -> SqlTwin:
+    """SQL twin of _check_payment, _check_allocation_refs and _write_allocations."""
+    amount_ok, amount = _sql_allocation_amount()
+    element_ok = (
+        f"coalesce(jsonb_typeof(a) = 'object' AND jsonb_typeof(a->'invoice_id') = 'string' AND {amount_ok} "
+        "AND (SELECT id FROM billing_invoice i WHERE i.external_id = a->>'invoice_id') IS NOT NULL, false)"
+    )
+    join = (
+        "LEFT JOIN (SELECT _line, bool_and(ok) AND count(DISTINCT a->>'invoice_id') = count(*) AS _allocations_ok, "
+        f"sum(CASE WHEN ok THEN {amount} END) AS _allocated FROM (SELECT s._line, a, {element_ok} AS ok "
+        "FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s._doc->'allocations') "
+        "= 'array' THEN s._doc->'allocations' END) a OFFSET 0) l GROUP BY _line) allocations "
+        "ON allocations._line = s._line"
+    )
+    check = (
+        "((_doc->'allocations' IS NULL OR jsonb_typeof(_doc->'allocations') = 'array') "
+        "AND (_allocations_ok IS NULL OR (_allocations_ok AND _allocated <= amount)))"
+    )
+    return SqlTwin(check, join, ("_allocations_ok", "_allocated"), after_write=_sql_write_allocations)
+
+
+def _sql_write_allocations(parsed: str) -> list[str]:
+    return [
+        "DELETE FROM billing_paymentallocation "
+        "WHERE payment_id = ANY(ARRAY(SELECT id FROM _ibok_written WHERE NOT created))",
+        "INSERT INTO billing_paymentallocation (payment_id, invoice_id, amount) "
+        "SELECT w.id, (SELECT i.id FROM billing_invoice i WHERE i.external_id = a->>'invoice_id'), "
+        f"{_sql_allocation_amount()[1]} FROM _ibok_written w "
+        f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
+        "CROSS JOIN LATERAL jsonb_array_elements(coalesce(p._doc->'allocations', '[]'::jsonb)) a",
+    ]
 
 
 def _write_allocations(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
@@ -383,6 +638,7 @@ ENTITIES: list[Entity] = [
         ],
         refs=[Ref("customer_id", "customer_id", Customer)],
         check=_check_contract,
+        sql=_sql_contract,
     ),
     Entity(
         "delivery_points",
@@ -409,6 +665,7 @@ ENTITIES: list[Entity] = [
         ],
         refs=[Ref("delivery_point_id", "delivery_point_id", DeliveryPoint)],
         check=_check_meter,
+        sql=_sql_meter,
     ),
     Entity(
         "readings",
@@ -445,6 +702,7 @@ ENTITIES: list[Entity] = [
         ],
         check=_check_invoice,
         after_write=_write_invoice_lines,
+        sql=_sql_invoice,
     ),
     Entity(
         "payments",
@@ -459,6 +717,7 @@ ENTITIES: list[Entity] = [
         refs=[Ref("customer_id", "customer_id", Customer)],
         check=_check_payment,
         after_write=_write_allocations,
+        sql=_sql_payment,
     ),
     Entity(
         "balances",
@@ -514,8 +773,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 class Loader:
     """Loads one batch folder. Not thread-safe; one per run."""
 
-    def __init__(self, folder: Path, *, batch_size: int | None = None):
+    def __init__(self, folder: Path, *, batch_size: int | None = None, set_based: bool = True):
         self.folder = Path(folder)
+        self.set_based = set_based  # PostgreSQL: parse and write in SQL what it can (billing/sync/setbased.py)
         self.batch_size = batch_size or getattr(settings, "IBOK_SYNC_BATCH_SIZE", BATCH_SIZE)
         self.counts: dict[str, Counts] = {}
         self.errors: list[dict[str, Any]] = []
@@ -547,25 +807,38 @@ class Loader:
         logger.warning("rejected %s.jsonl line %s (%s): %s", entity.name, line, record_id, message)
 
     def load_file(self, entity: Entity, path: Path) -> None:
-        for chunk in self._chunks(entity, path):
-            rows = self._dedupe(chunk)
-            rows = self._resolve_refs(entity, rows)
-            if entity.name == "payments":
-                for row, message in _check_allocation_refs(self, rows):
-                    self.reject(entity, row.line, message, row.external_id)
-                    rows.remove(row)
-            self._write(entity, rows)
+        fast = None
+        if self.postgres and self.set_based and entity.set_based:
+            from billing.sync.setbased import SetBasedChunks
 
-    def _chunks(self, entity: Entity, path: Path) -> Iterator[list[Row]]:
-        chunk: list[Row] = []
+            fast = SetBasedChunks(entity)
+        for chunk in self._chunks(entity, path):
+            if fast is not None:
+                chunk = fast.load(self, chunk)
+            if chunk:
+                self._load_lines(entity, chunk)
+
+    def _load_lines(self, entity: Entity, lines: list[tuple[int, str]]) -> None:
+        """The Python path: parse and check each record, resolve references, write."""
+        rows = [row for number, line in lines if (row := self._parse(entity, number, line)) is not None]
+        rows = self._dedupe(rows)
+        rows = self._resolve_refs(entity, rows)
+        if entity.name == "payments":
+            for row, message in _check_allocation_refs(self, rows):
+                self.reject(entity, row.line, message, row.external_id)
+                rows.remove(row)
+        self._write(entity, rows)
+
+    def _chunks(self, entity: Entity, path: Path) -> Iterator[list[tuple[int, str]]]:
+        """(line number, text) of the non-blank lines, batch_size at a time: constant memory for any file."""
+        chunk: list[tuple[int, str]] = []
+        counts = self.counts[entity.name]
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
-                self.counts[entity.name].read += 1
-                row = self._parse(entity, number, line)
-                if row is not None:
-                    chunk.append(row)
+                counts.read += 1
+                chunk.append((number, line.rstrip("\r\n")))
                 if len(chunk) >= self.batch_size:
                     yield chunk
                     chunk = []
@@ -692,13 +965,13 @@ class Loader:
                         with connection.cursor() as cursor:
                             cursor.execute("SET LOCAL synchronous_commit TO OFF")
                     self._write_rows(entity, part)
-            except IntegrityError:
+            except REFUSED:
                 # One bad row spoils the bulk statement: write one by one to find and reject it.
                 for row in part:
                     try:
                         with transaction.atomic():
                             self._write_rows(entity, [row])
-                    except IntegrityError as exc:
+                    except REFUSED as exc:
                         self.reject(entity, row.line, f"refused by the database: {_first_line(exc)}", row.external_id)
 
     def _write_rows(self, entity: Entity, rows: list[Row]) -> None:
