@@ -1,4 +1,5 @@
-"""Two gates for signed-in users: staff set up a second factor before using the admin; customers accept new terms."""
+"""Two gates for signed-in users (staff set up a second factor before using the admin; customers accept new terms),
+and the sessions' idle timeout."""
 
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from accounts import selectors
 TERMS_PENDING = "accounts_terms_pending"  # session: id of the terms version waiting for acceptance
 TERMS_CHECKED_AT = "accounts_terms_checked_at"  # session: when the terms were last checked (ISO)
 TERMS_RECHECK = timedelta(minutes=5)  # a version published meanwhile reaches signed-in users within this time
+SESSION_REFRESHED_AT = "ibok_session_refreshed_at"  # session: when its expiry was last moved forward (Unix time)
 
 
 def terms_recheck(request: HttpRequest, *, user, now: datetime) -> int | None:
@@ -86,3 +88,37 @@ class StaffMfaRequiredMiddleware:
             messages.warning(request, _("Staff must set up two-factor authentication before using the administration."))
             return redirect("mfa_index")
         return self.get_response(request)
+
+
+class SessionIdleTimeoutMiddleware:
+    """Move an active session's expiry forward at most every IBOK_SESSION_REFRESH_SECONDS, instead of writing the
+    session on every request (SESSION_SAVE_EVERY_REQUEST: a write and a commit per page view).
+
+    A session expires SESSION_COOKIE_AGE after it was last saved. Saving it when the last save is older than the
+    refresh interval (or whenever the request changed it anyway) means a session ends after between
+    SESSION_COOKIE_AGE minus the interval and SESSION_COOKIE_AGE of idleness: never later than configured.
+    Placed right after SessionMiddleware, which saves a modified session on the way out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response  # no session (or one just flushed at logout): nothing to keep alive
+        now = timezone.now()
+        refreshed = session.get(SESSION_REFRESHED_AT)
+        if (
+            session.modified
+            or not isinstance(refreshed, int)
+            or not 0 <= now.timestamp() - refreshed < settings.IBOK_SESSION_REFRESH_SECONDS
+        ):
+            session_refreshed(request, now=now)  # marks the session modified: SessionMiddleware saves it
+        return response
+
+
+def session_refreshed(request: HttpRequest, *, now: datetime) -> None:
+    """Note in the session that it is being saved now (at login, and by SessionIdleTimeoutMiddleware)."""
+    request.session[SESSION_REFRESHED_AT] = int(now.timestamp())

@@ -10,13 +10,15 @@ Every app asks here, never CustomerAccess directly:
   request.user;
 - staff see customers' data in the admin only; in the portal they are users like any other.
 
-`scope_for` reads the rule once per request (one query) so list selectors filter by plain ids; the `Exists`
-twins (`visible_customers`, `visible_delivery_points`, `full_access`) serve subqueries.
+`scope_for` reads the rule (one query) so list selectors filter by plain ids; `request_scope` reads it once per
+request, shared by the page and its header (the unread cases count); the `Exists` twins (`visible_customers`,
+`visible_delivery_points`, `full_access`) serve subqueries.
 """
 
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
 
 from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
 
@@ -93,6 +95,15 @@ def scope_for(*, user: User) -> Scope:
         frozenset(partial_points),
         user.pk,
     )
+
+
+def request_scope(request: HttpRequest) -> Scope:
+    """The signed-in user's scope, read once per request and kept on the request (never across requests)."""
+    user = request.user
+    scope = getattr(request, "_ibok_scope", None)
+    if scope is None or scope.user_id != user.pk:  # read again if the request's user changed (login, logout)
+        scope = request._ibok_scope = scope_for(user=user)
+    return scope
 
 
 # --- the same rule as subqueries -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import http, selectors, services
-from accounts.middleware import terms_recheck
+from accounts.middleware import session_refreshed, terms_recheck
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_login_recorded")
@@ -39,6 +39,7 @@ def login_recorded(sender, request, user, **kwargs) -> None:
     else:
         messages.info(request, _("Welcome! This is your first login."), fail_silently=True)
     terms_recheck(request, user=user, now=now)
+    session_refreshed(request, now=now)  # the login saves the session: the idle timeout starts now
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_login_failure_recorded")

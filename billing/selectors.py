@@ -36,6 +36,7 @@ ZERO = Decimal("0.00")
 # The rule lives in accounts.permissions; billing filters by the ids it resolves.
 Scope = permissions.Scope
 scope_for = permissions.scope_for
+request_scope = permissions.request_scope
 
 
 def _booked_as(reference) -> QuerySet[Payment]:

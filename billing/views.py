@@ -43,7 +43,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 @login_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    scope = selectors.scope_for(user=request.user)
+    scope = selectors.request_scope(request)
     points = list(selectors.delivery_points_for(scope=scope))
     form = forms.InvoiceFilterForm(request.GET or None, points=points)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -70,7 +70,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 def _invoice_or_404(request: HttpRequest, invoice_id: int):
     try:
-        return selectors.invoice_detail(scope=selectors.scope_for(user=request.user), invoice_id=invoice_id)
+        return selectors.invoice_detail(scope=selectors.request_scope(request), invoice_id=invoice_id)
     except ObjectDoesNotExist:
         raise Http404 from None
 
@@ -109,7 +109,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
 
 def _ledger(request: HttpRequest):
     today = timezone.localdate()
-    scope = selectors.scope_for(user=request.user)
+    scope = selectors.request_scope(request)
     customers = list(selectors.customers_for(scope=scope))
     start, end = forms.default_period(today)
     current = switcher.current_id(request, scope=scope)  # the customer switcher's choice, if any
@@ -170,7 +170,7 @@ def settlements_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    scope = selectors.scope_for(user=request.user)
+    scope = selectors.request_scope(request)
     page = _page(request, selectors.payment_list(scope=scope))
     context = {
         "page": page,
@@ -183,7 +183,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def transfer(request: HttpRequest) -> HttpResponse:
     """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
-    scope = selectors.scope_for(user=request.user)
+    scope = selectors.request_scope(request)
     # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
     dues = selectors.dues_by_point(scope=scope, today=timezone.localdate()) if scope.partial_customer_ids else {}
     accounts = []
@@ -228,7 +228,7 @@ def _payments_enabled() -> bool:
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest) -> HttpResponse:
     """Choose invoices (or an amount), see the fee, go to the payment broker."""
-    scope = selectors.scope_for(user=request.user)
+    scope = selectors.request_scope(request)
     payable = list(selectors.invoices_payable(scope=scope))
     customers = list(selectors.customers_for(scope=scope))
     initial = {"invoices": [int(pk) for pk in request.GET.getlist("invoice") if pk.isdigit()]}
@@ -272,9 +272,7 @@ def pay(request: HttpRequest) -> HttpResponse:
 def online_payment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the broker sends the customer back: paid, waiting for the broker, or not paid."""
     try:
-        online_payment = selectors.online_payment_detail(
-            scope=selectors.scope_for(user=request.user), reference=reference
-        )
+        online_payment = selectors.online_payment_detail(scope=selectors.request_scope(request), reference=reference)
     except OnlinePayment.DoesNotExist:
         raise Http404 from None
     broker_payment = selectors.broker_payment_for(online_payment=online_payment)

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -181,7 +182,10 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
 SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the session ends after SESSION_COOKIE_AGE of idleness
+# A session ends after SESSION_COOKIE_AGE of idleness: accounts.middleware.SessionIdleTimeoutMiddleware moves its
+# expiry forward at most every IBOK_SESSION_REFRESH_SECONDS (so it may end up to that much sooner, never later)
+# rather than writing it on every request.
+IBOK_SESSION_REFRESH_SECONDS = env_int("IBOK_SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Language and time: Polish first; English and Ukrainian switchable.

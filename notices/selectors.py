@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from accounts import permissions
 from accounts.models import User
-from accounts.selectors import visible_delivery_points
 from notices.models import (
     Announcement,
     AnnouncementTarget,
@@ -30,14 +29,18 @@ def current_announcements(*, now: datetime) -> QuerySet[Announcement]:
     return Announcement.objects.filter(_current(now)).order_by("-starts_at", "-id")
 
 
-def announcements_for(*, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS) -> list[Announcement]:
-    """Current announcements, those reaching one of the user's delivery points first (`affects_me`): one query."""
-    reaches_me = AnnouncementTarget.objects.filter(
-        announcement=OuterRef("pk"), delivery_point__in=visible_delivery_points(user=user).values("pk")
-    )
+def announcements_for(
+    *, scope: permissions.Scope, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS
+) -> list[Announcement]:
+    """Current announcements, those reaching one of the scope's delivery points first (`affects_me`): one query."""
+    if scope.is_empty:
+        affects_me = Value(False)
+    else:
+        reaches_me = AnnouncementTarget.objects.filter(scope.point_filter("delivery_point__"))
+        affects_me = Exists(reaches_me.filter(announcement=OuterRef("pk")))
     return list(
         Announcement.objects.filter(_current(now))
-        .annotate(affects_me=Exists(reaches_me))
+        .annotate(affects_me=affects_me)
         .order_by("-affects_me", "-starts_at", "-id")[:limit]
     )
 

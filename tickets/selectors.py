@@ -111,9 +111,20 @@ def sent_messages(*, user: User) -> QuerySet[Message]:
     )
 
 
-def unread_total(*, user: User) -> int:
-    """Replies from the office not yet read, across every visible case: one query."""
-    return Message.objects.filter(case__in=cases_for(user=user), sender=Sender.STAFF, read_at__isnull=True).count()
+def cases_in(*, scope: permissions.Scope) -> QuerySet[Case]:
+    """The cases of a scope read beforehand: the same rule as cases_for, filtered by ids instead of subqueries."""
+    if scope.is_empty:
+        return Case.objects.none()
+    q = Q(delivery_point_id__in=scope.partial_point_ids) if scope.partial_point_ids else Q(pk__in=[])
+    if scope.full_customer_ids:
+        # Also a case whose delivery point belongs to such a customer, as visible_delivery_points has it.
+        q |= Q(customer_id__in=scope.full_customer_ids) | Q(delivery_point__customer_id__in=scope.full_customer_ids)
+    return Case.objects.filter(q)
+
+
+def unread_total(*, scope: permissions.Scope) -> int:
+    """Replies from the office not yet read, across every case in the scope: one query."""
+    return Message.objects.filter(case__in=cases_in(scope=scope), sender=Sender.STAFF, read_at__isnull=True).count()
 
 
 def attachment_for(*, user: User, attachment_id: int) -> Attachment:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import switcher
+from accounts import permissions, switcher
 from tickets import selectors as tickets_selectors
 
 NAVIGATION = [
@@ -23,8 +23,13 @@ def portal(request: HttpRequest) -> dict:
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
         "navigation": NAVIGATION,
-        # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users.
-        "cases_unread": tickets_selectors.unread_total(user=user) if user is not None and user.is_authenticated else 0,
+        # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users (and the
+        # user's scope, which the page has usually read already: permissions.request_scope keeps it).
+        "cases_unread": (
+            tickets_selectors.unread_total(scope=permissions.request_scope(request))
+            if user is not None and user.is_authenticated
+            else 0
+        ),
         # The customer switcher's choice, from the session (no query); shown in the header.
         "current_customer": switcher.current_label(request) if user is not None and user.is_authenticated else None,
     }

@@ -105,14 +105,16 @@ def _balance_of(customer: Customer) -> CustomerBalance | None:
 DASHBOARD_MAX_CUSTOMERS = 10  # above this the dashboard shows one customer (the switcher's) and links the overview
 
 
-def dashboard_for(*, user: User, today: date, current_customer_id: int | None = None) -> Dashboard:
+def dashboard_for(
+    *, user: User, today: date, current_customer_id: int | None = None, scope: permissions.Scope | None = None
+) -> Dashboard:
     """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness.
 
     A user of more than DASHBOARD_MAX_CUSTOMERS customers (a property manager) sees one: the one chosen in the
     switcher, else the first by number; the overview shows them all. A partial scope's balance is computed
-    from the invoices of the granted points.
+    from the invoices of the granted points. `scope`: the user's, when the caller has read it already.
     """
-    scope = permissions.scope_for(user=user)
+    scope = scope if scope is not None else permissions.scope_for(user=user)
     customer_count = len(scope.customer_ids)
     if customer_count > DASHBOARD_MAX_CUSTOMERS:
         if current_customer_id not in scope.customer_ids:

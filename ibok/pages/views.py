@@ -33,7 +33,10 @@ ACCESSIBILITY_STATEMENT_UPDATED = date(2026, 11, 21)
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     current = switcher.current_label(request)
-    board = selectors.dashboard_for(user=request.user, today=today, current_customer_id=current and current.get("id"))
+    scope = permissions.request_scope(request)
+    board = selectors.dashboard_for(
+        user=request.user, today=today, current_customer_id=current and current.get("id"), scope=scope
+    )
     context = {
         "customer_count": board.customer_count,
         "is_narrowed": board.is_narrowed,
@@ -44,7 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_many_customers": board.has_many_customers,
         "today": today,
         # Current komunikaty, those reaching the user's delivery points first (one query).
-        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now()),
+        "announcements": notices_selectors.announcements_for(scope=scope, now=timezone.now()),
     }
     return render(request, "pages/dashboard.html", context)
 
@@ -134,7 +137,7 @@ PAY_BATCH_SESSION_KEY = "ibok_pay_batch"
 
 def _overview(request: HttpRequest):
     today = timezone.localdate()
-    scope = permissions.scope_for(user=request.user)
+    scope = permissions.request_scope(request)
     form = forms.OverviewFilterForm(request.GET or None)
     query = form.overview_query()
     return form, query, selectors.overview_customers(scope=scope, today=today, query=query), today
@@ -222,7 +225,7 @@ def manager_pay(request: HttpRequest) -> HttpResponse:
     customer), so a choice across customers starts one payment per customer; the batch page sends each to the
     broker in turn.
     """
-    scope = permissions.scope_for(user=request.user)
+    scope = permissions.request_scope(request)
     search = request.GET.get("q", "")[:100]
     payable = list(selectors.manager_payable(scope=scope, search=search)[: MANAGER_PAY_LIMIT + 1])
     more = len(payable) > MANAGER_PAY_LIMIT
@@ -270,7 +273,7 @@ def manager_pay(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manager_pay_batch(request: HttpRequest) -> HttpResponse:
     """The payments started together: each goes to the broker with its own button; paid ones are marked."""
-    scope = permissions.scope_for(user=request.user)
+    scope = permissions.request_scope(request)
     references = request.session.get(PAY_BATCH_SESSION_KEY) or []
     payments = selectors.pay_batch(scope=scope, references=references)
     if request.method == "POST":

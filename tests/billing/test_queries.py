@@ -12,9 +12,9 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# Every page: the session, the user and the user's access scope; the navigation's unread-cases count; at the end
-# the idle-timeout session save (SESSION_SAVE_EVERY_REQUEST), which the test wraps in a savepoint and its release.
-FRAME = 7
+# Every page: the session, the user and the user's access scope (read once for the page and its header); the
+# navigation's unread-cases count. No session write within a minute of the last (the idle timeout's refresh).
+FRAME = 4
 QUERIES = {
     # points for the filter, count, one page of invoices (with "payment in progress")
     "billing:index": FRAME + 3,
