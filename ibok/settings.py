@@ -296,6 +296,7 @@ IBOK_BILLING_TOKEN = os.environ.get("IBOK_BILLING_TOKEN", "")
 IBOK_BILLING_PAGE_SIZE = env_int("IBOK_BILLING_PAGE_SIZE", 1000)
 IBOK_SYNC_INTERVAL_MINUTES = env_int("IBOK_SYNC_INTERVAL_MINUTES", 60)
 IBOK_SYNC_BATCH_SIZE = env_int("IBOK_SYNC_BATCH_SIZE", 5000)
+IBOK_SYNC_WORKERS = env_int("IBOK_SYNC_WORKERS", 2)  # database connections a sync loads chunks on at once
 IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS = env_int("IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS", 300)
 # The outbox: what the portal owes the billing system. "http" POSTs each message to IBOK_OUTBOX_URL with an
 # Idempotency-Key header; "files" writes one JSON file per message into IBOK_OUTBOX_DIR.

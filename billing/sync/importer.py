@@ -773,9 +773,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 class Loader:
     """Loads one batch folder. Not thread-safe; one per run."""
 
-    def __init__(self, folder: Path, *, batch_size: int | None = None, set_based: bool = True):
+    def __init__(
+        self, folder: Path, *, batch_size: int | None = None, set_based: bool = True, workers: int | None = None
+    ):
         self.folder = Path(folder)
         self.set_based = set_based  # PostgreSQL: parse and write in SQL what it can (billing/sync/setbased.py)
+        self.workers = workers or getattr(settings, "IBOK_SYNC_WORKERS", 2)
         self.batch_size = batch_size or getattr(settings, "IBOK_SYNC_BATCH_SIZE", BATCH_SIZE)
         self.counts: dict[str, Counts] = {}
         self.errors: list[dict[str, Any]] = []
@@ -807,16 +810,23 @@ class Loader:
         logger.warning("rejected %s.jsonl line %s (%s): %s", entity.name, line, record_id, message)
 
     def load_file(self, entity: Entity, path: Path) -> None:
-        fast = None
-        if self.postgres and self.set_based and entity.set_based:
-            from billing.sync.setbased import SetBasedChunks
-
-            fast = SetBasedChunks(entity)
-        for chunk in self._chunks(entity, path):
-            if fast is not None:
-                chunk = fast.load(self, chunk)
-            if chunk:
+        chunks = self._chunks(entity, path)
+        if not (self.postgres and self.set_based and entity.set_based):
+            for chunk in chunks:
                 self._load_lines(entity, chunk)
+            return
+        from billing.sync.setbased import SetBasedChunks
+
+        fast = SetBasedChunks(entity)
+        # Chunks load on several connections at once, unless the caller holds a transaction open (a test):
+        # other connections could not see what it holds.
+        if self.workers > 1 and not connection.in_atomic_block:
+            results = fast.load_parallel(chunks, workers=self.workers)
+        else:
+            results = (fast.load_chunk(chunk) for chunk in chunks)
+        for result in results:
+            if left := fast.apply(self, result):
+                self._load_lines(entity, left)
 
     def _load_lines(self, entity: Entity, lines: list[tuple[int, str]]) -> None:
         """The Python path: parse and check each record, resolve references, write."""

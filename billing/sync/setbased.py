@@ -13,10 +13,16 @@ cannot read, or whose write the database refuses, goes back whole. So the result
 errors are those of the Python path (tests/billing/test_setbased.py compares the two).
 """
 
-from collections.abc import Sequence
+import contextlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from billing import signals
 from billing.models import Invoice
@@ -67,9 +73,9 @@ class SetBasedChunks:
             ),
         ]
         names = ["external_id", "changed_at", *(q(c.attname) for c in entity.columns)]
-        for i, (value, parse, field, required) in enumerate(values):
+        for i, (value, parse, model_field, required) in enumerate(values):
             level0 += [f"{value.j} AS _j{i}", f"{value.s} AS _s{i}"]
-            check, typed = parse.sql(Json(f"_j{i}", f"_s{i}"), field)
+            check, typed = parse.sql(Json(f"_j{i}", f"_s{i}"), model_field)
             if required:
                 check = f"_j{i} IS NOT NULL AND {check}"
             level1 += [f"_j{i}", f"_s{i}", f"coalesce({check}, false) AS _ok{i}"]
@@ -115,14 +121,23 @@ class SetBasedChunks:
         )
         self.children = twin.after_write(self.parsed) if twin.after_write else []
 
-    def load(self, loader: Loader, lines: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
-        """Write what SQL can of these (line number, JSON text) pairs; return the lines left for Python."""
+    def apply(self, loader: Loader, result: "ChunkResult") -> list[tuple[int, str]]:
+        """Count a committed chunk into the run; return its lines left for Python."""
         counts = loader.counts[self.entity.name]
+        counts.created += result.created
+        counts.updated += result.updated
+        counts.unchanged += result.unchanged
+        loader.deletions.setdefault(self.entity.name, []).extend(result.deletions)
+        return result.left
+
+    def load_chunk(self, lines: Sequence[tuple[int, str]]) -> "ChunkResult":
+        """One chunk in one transaction, on this thread's connection."""
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 # Safe to lose on a server crash: the run's own success record goes with it, and the next
                 # sync loads the chunk again. Saves an fsync per chunk.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                cursor.execute("SET LOCAL work_mem TO '64MB'")  # the chunk's sorts stay in memory
                 self._prepare(cursor)
                 with cursor.cursor.copy(f"COPY {STAGE} (_line, _doc) FROM STDIN") as copy:
                     for number, line in lines:
@@ -146,21 +161,91 @@ class SetBasedChunks:
                     transaction.on_commit(
                         lambda: signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids)
                     )
-        except REFUSED:
-            # Unreadable JSON somewhere in the chunk, or a write the database refuses: Python finds the record.
-            return list(lines)
-        # Counted only once the chunk is committed, as the Python path does.
-        counts.created += created
-        counts.updated += updated
-        counts.unchanged += clean - created - updated
-        for line, ok, external_id, changed_at in odd:
-            if ok:
-                loader.deletions.setdefault(self.entity.name, []).append((line, external_id, changed_at))
+        except Exception as exc:
+            # Unreadable JSON somewhere in the chunk, a write the database refuses, or a deadlock with a chunk
+            # loaded beside this one: the Python path goes through the chunk record by record.
+            if isinstance(exc, REFUSED) or isinstance(exc.__cause__ or exc, DeadlockDetected | SerializationFailure):
+                return ChunkResult(left=list(lines))
+            raise
         left = {line for line, ok, _, _ in odd if not ok}
-        return [pair for pair in lines if pair[0] in left]
+        return ChunkResult(
+            created=created,
+            updated=updated,
+            unchanged=clean - created - updated,
+            deletions=[(line, external_id, changed_at) for line, ok, external_id, changed_at in odd if ok],
+            left=[pair for pair in lines if pair[0] in left],
+        )
+
+    def load_parallel(self, chunks: Iterable[list[tuple[int, str]]], *, workers: int) -> Iterator["ChunkResult"]:
+        """Load chunks on `workers` threads, each with its own connection; yield their results in order.
+
+        At most `workers` chunks wait besides those being loaded, so memory stays bounded. Chunks are
+        independent: an upsert only ever takes a newer change, whichever chunk commits first.
+        """
+        inbox: queue.Queue = queue.Queue(maxsize=workers)
+        results: dict[int, ChunkResult | BaseException] = {}
+        ready = threading.Condition()
+
+        def work() -> None:
+            try:
+                while (item := inbox.get()) is not None:
+                    number, lines = item
+                    try:
+                        outcome: ChunkResult | BaseException = self.load_chunk(lines)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the loading thread, which raises it
+                        outcome = exc
+                    with ready:
+                        results[number] = outcome
+                        ready.notify_all()
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, name=f"ibok-sync-{i}", daemon=True) for i in range(workers)]
+        for thread in threads:
+            thread.start()
+        submitted = taken = 0
+
+        def take(wait: bool) -> ChunkResult | None:
+            nonlocal taken
+            with ready:
+                if wait:
+                    ready.wait_for(lambda: taken in results)
+                elif taken not in results:
+                    return None
+                outcome = results.pop(taken)
+            taken += 1
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        try:
+            for lines in chunks:
+                inbox.put((submitted, lines))  # blocks while `workers` chunks wait
+                submitted += 1
+                while (result := take(wait=False)) is not None:
+                    yield result
+            while taken < submitted:
+                yield take(wait=True)
+        finally:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    inbox.get_nowait()
+            for _ in threads:
+                inbox.put(None)
+            for thread in threads:
+                thread.join()
 
     def _prepare(self, cursor) -> None:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (_line integer, _doc jsonb)")
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {WRITTEN} (external_id text, id bigint, created boolean)")
         cursor.execute(self.create_parsed)
         cursor.execute(f"TRUNCATE {STAGE}, {WRITTEN}, {self.parsed}")
+
+
+@dataclass
+class ChunkResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deletions: list[tuple[int, str, datetime]] = field(default_factory=list)
+    left: list[tuple[int, str]] = field(default_factory=list)  # for the Python path

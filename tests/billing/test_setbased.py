@@ -130,7 +130,8 @@ def wipe() -> None:
 
 
 def load(folder: Path, *, set_based: bool, batch_size: int):
-    result = Loader(folder, set_based=set_based, batch_size=batch_size).load()
+    # One connection: the input repeats ids with equal change times, and then the chunk loaded first wins.
+    result = Loader(folder, set_based=set_based, batch_size=batch_size, workers=1).load()
     counts = {name: vars(counts) for name, counts in result.counts.items()}
     errors = sorted((e["file"], e["line"], e["id"] or "", e["error"]) for e in result.errors)
     return counts, errors, synced_state()
@@ -146,15 +147,15 @@ def test_the_set_based_loader_matches_the_python_loader_on_awkward_input(tmp_pat
     expected = [load(folder, set_based=False, batch_size=batch_size) for _ in range(2)]
     wipe()
     handled, handed_back = [0], [0]
-    original = setbased.SetBasedChunks.load
+    original = setbased.SetBasedChunks.load_chunk
 
-    def counting_load(self, loader, chunk):
-        left = original(self, loader, chunk)
-        handled[0] += len(chunk) - len(left)
-        handed_back[0] += len(left)
-        return left
+    def counting_load(self, chunk):
+        result = original(self, chunk)
+        handled[0] += len(chunk) - len(result.left)
+        handed_back[0] += len(result.left)
+        return result
 
-    monkeypatch.setattr(setbased.SetBasedChunks, "load", counting_load)
+    monkeypatch.setattr(setbased.SetBasedChunks, "load_chunk", counting_load)
     actual = [load(folder, set_based=True, batch_size=batch_size) for _ in range(2)]
 
     for (want_counts, want_errors, want_state), (counts, errors, state) in zip(expected, actual, strict=True):
@@ -181,15 +182,18 @@ def test_the_demo_batch_loads_identically_both_ways(tmp_path, monkeypatch):
     demo.write_demo_batch(folder, customers=40, seed=3, years=2, today=date(2026, 11, 21))
     demo.write_demo_changes(folder, tmp_path / "changes", fraction=0.2, seed=3, changed_at="2026-11-21T10:00:00+00:00")
     handed_back = []
-    original = setbased.SetBasedChunks.load
+    original = setbased.SetBasedChunks.load_chunk
     monkeypatch.setattr(
-        setbased.SetBasedChunks, "load", lambda self, *args: handed_back.extend(left := original(self, *args)) or left
+        setbased.SetBasedChunks,
+        "load_chunk",
+        lambda self, chunk: handed_back.extend((result := original(self, chunk)).left) or result,
     )
     results = []
     for set_based in (False, True):
         wipe()
-        first = Loader(folder, set_based=set_based).load()
-        changes = Loader(tmp_path / "changes", set_based=set_based).load()
+        # Set-based on two connections at once, in chunks of 50.
+        first = Loader(folder, set_based=set_based, workers=2, batch_size=50).load()
+        changes = Loader(tmp_path / "changes", set_based=set_based, workers=2, batch_size=50).load()
         results.append(
             (
                 {name: vars(c) for name, c in first.counts.items()},
