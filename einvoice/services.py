@@ -40,6 +40,7 @@ from einvoice.models import (
     PaperFormKind,
     VerificationPurpose,
 )
+from ibok.core.db import pk_in
 from ibok.core.services import audit_record, outbox_put
 from tickets import services as ticket_services
 from tickets.models import CaseType
@@ -755,7 +756,7 @@ def deliveries_create(*, invoice_ids: list[int], now: datetime) -> list[int]:
     Old invoices (a first import of years of history) are never e-mailed: only those issued on or after the
     day the consent started. Returns the ids of the deliveries that wait to be sent (new or not yet sent).
     """
-    invoices = list(Invoice.objects.filter(pk__in=invoice_ids).values_list("id", "customer_id", "issue_date"))
+    invoices = list(Invoice.objects.filter(pk_in(invoice_ids)).values_list("id", "customer_id", "issue_date"))
     customer_ids = {customer_id for _id, customer_id, _day in invoices}
     consents: dict[int, list[Consent]] = {}
     for consent in selectors.consents_covering().filter(customer__in=customer_ids):
@@ -778,7 +779,7 @@ def deliveries_create(*, invoice_ids: list[int], now: datetime) -> list[int]:
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return list(
         Delivery.objects.filter(
-            invoice__in=[row.invoice_id for row in rows], status=DeliveryStatus.PENDING, attempts=0
+            pk_in([row.invoice_id for row in rows], "invoice"), status=DeliveryStatus.PENDING, attempts=0
         ).values_list("id", flat=True)
     )
 

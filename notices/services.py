@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.models import Contract, CustomerAccess, DeliveryPoint, User
 from billing.models import Invoice, InvoiceKind
+from ibok.core.db import pk_in
 from ibok.core.services import audit_record
 from meters.models import Meter
 from notices import selectors, sms, tasks
@@ -306,7 +307,7 @@ def _enqueue(ids: list[int]) -> None:
 def new_invoice_candidates(*, invoice_ids: list[int], today: date) -> list[Candidate]:
     """Invoices issued within IBOK_NOTIFY_NEW_INVOICE_MAX_AGE_DAYS: a first import of years of history is quiet."""
     since = today - timedelta(days=_setting("IBOK_NOTIFY_NEW_INVOICE_MAX_AGE_DAYS", 7))
-    invoices = Invoice.objects.filter(pk__in=invoice_ids, issue_date__gte=since).select_related("customer")
+    invoices = Invoice.objects.filter(pk_in(invoice_ids), issue_date__gte=since).select_related("customer")
     return [
         Candidate(
             kind=Kind.NEW_INVOICE,
