@@ -3,7 +3,9 @@ of the same rows into identical tables as the physical reference.
 
     .venv/bin/python bench/sync.py [--customers 200000] [--years 3] [--fraction 0.01]
 
-Uses the database `ibok_bench_sync` (dropped and created) and caches the generated batches in bench/out/.
+Uses the database `ibok_bench_sync` (dropped and created) and caches the generated batches in bench/out/. The
+loaded database is left behind, analysed, for bench/pages.py: BENCH_DATABASE_URL=.../ibok_bench_sync --reuse.
+Follow-up tasks (new-invoice notices, e-invoice deliveries) run in-process, as without a broker.
 """
 
 import argparse
@@ -60,7 +62,12 @@ def main() -> None:
         print(f"generated the full batch in {time.perf_counter() - started:.0f} s")
     if not (changes / "manifest.json").exists():
         demo.write_demo_changes(full, changes, fraction=args.fraction, seed=1, changed_at="2026-11-21T10:00:00+00:00")
-    print(f"machine: {os.cpu_count()} cores; PostgreSQL {connection.cursor().connection.info.server_version}")
+    from django.conf import settings
+
+    print(
+        f"machine: {os.cpu_count()} cores; PostgreSQL {connection.cursor().connection.info.server_version}; "
+        f"chunks of {settings.IBOK_SYNC_BATCH_SIZE} on {settings.IBOK_SYNC_WORKERS} connections"
+    )
 
     def table_rows() -> int:
         with connection.cursor() as cursor:
@@ -111,11 +118,15 @@ def main() -> None:
             started_total += time.perf_counter() - started
             cursor.execute(f"SELECT count(*) FROM ref_{table}")
             copied += cursor.fetchone()[0]
+            cursor.execute(f"DROP TABLE ref_{table}")
+            dump.unlink()
     copy_rate = copied / started_total
     print(
         f"plain COPY        {started_total:8.1f} s  {copied:>12,} rows  {copy_rate:>9,.0f} rows/s  (physical reference)"
     )
     print(f"first import reaches {first_rate / copy_rate:.0%} of COPY's rate")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # ready for bench/pages.py
 
 
 if __name__ == "__main__":
