@@ -135,7 +135,8 @@ def dashboard_for(
             balance = _balance_of(customer)
         customers.append(CustomerSummary(customer=customer, balance=balance, dues=customer_dues))
     invoices = []
-    for invoice in billing_selectors.invoices_to_pay(user=user, scope=scope):
+    # Nothing left to pay (dues_by_point reads the same unpaid documents): no need to ask which to pay first.
+    for invoice in billing_selectors.invoices_to_pay(user=user, scope=scope) if dues else []:
         status = invoice.status_on(today)
         invoices.append(
             InvoiceRow(

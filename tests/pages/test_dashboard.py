@@ -110,3 +110,17 @@ def test_dashboard_runs_a_fixed_number_of_queries(
         response = client.get(reverse("pages:dashboard"))
 
     assert response.status_code == 200
+
+
+def test_a_customer_with_nothing_to_pay_costs_one_query_less(
+    client, customer, customer_user, django_assert_num_queries
+):
+    factories.InvoiceFactory(customer=customer, number="FV/ZAPLACONA", outstanding=Decimal("0.00"))
+    factories.PaymentFactory(customer=customer)
+    client.force_login(customer_user)
+
+    with django_assert_num_queries(DASHBOARD_QUERIES - 1):  # no "invoices to pay" query
+        response = client.get(reverse("pages:dashboard"))
+
+    assert response.context["invoices_to_pay"] == []
+    assert "Nie masz faktur do zapłaty" in response.content.decode()
