@@ -363,7 +363,8 @@ class SqlTwin:
 
     `check` is a boolean expression over the typed columns, the record `_doc` and the `join_columns`, which
     `join` (a LEFT JOIN of an aggregate over the staged records `s`, by `_line`) provides. `after_write`
-    gives the statements that write the children of the rows in `_ibok_written`, from the parsed table named.
+    gives the statements that write the children of the rows in `_ibok_written`, from the parsed table named
+    and the staged records (`_ibok_stage`).
     """
 
     check: str
@@ -527,7 +528,7 @@ def _sql_write_invoice_lines(parsed: str) -> list[str]:
         f"INSERT INTO billing_invoiceline (invoice_id, {', '.join(connection.ops.quote_name(k) for k in keys)}) "
         f"SELECT w.id, {', '.join(values)} FROM _ibok_written w "
         f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
-        "CROSS JOIN LATERAL jsonb_array_elements(p._doc->'lines') e",
+        "JOIN _ibok_stage s ON s._line = p._line CROSS JOIN LATERAL jsonb_array_elements(s._doc->'lines') e",
     ]
 
 
@@ -586,7 +587,8 @@ def _sql_write_allocations(parsed: str) -> list[str]:
         "SELECT w.id, (SELECT i.id FROM billing_invoice i WHERE i.external_id = a->>'invoice_id'), "
         f"{_sql_allocation_amount()[1]} FROM _ibok_written w "
         f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
-        "CROSS JOIN LATERAL jsonb_array_elements(coalesce(p._doc->'allocations', '[]'::jsonb)) a",
+        "JOIN _ibok_stage s ON s._line = p._line "
+        "CROSS JOIN LATERAL jsonb_array_elements(coalesce(s._doc->'allocations', '[]'::jsonb)) a",
     ]
 
 

@@ -47,7 +47,6 @@ class SetBasedChunks:
         self.parsed = f"_ibok_parsed_{model._meta.model_name}"
         attnames = [column.attname for column in entity.columns] + [ref.attname for ref in entity.refs]
         columns = ", ".join(q(a) for a in attnames)
-        keep_doc = twin.after_write is not None  # children are written from the record
 
         # Levels, each computed once per record (OFFSET 0 keeps PostgreSQL from inlining one into the next,
         # which would repeat its expressions): 0. each value taken out of the record once, references resolved
@@ -96,9 +95,9 @@ class SetBasedChunks:
         id_key = sql_strip("_doc->>'id'")
         duplicates = f"SELECT {id_key} AS id, min(_line) AS _line FROM {STAGE} GROUP BY 1 HAVING count(*) > 1"
         self.parse = (
-            f"INSERT INTO {self.parsed} (_line, _ok, _deleted, external_id, changed_at, _doc, {columns}) "
+            f"INSERT INTO {self.parsed} (_line, _ok, _deleted, external_id, changed_at, {columns}) "
             f"SELECT _line, coalesce(_head_ok AND (_deleted OR ({record_ok})), false), _deleted, external_id, "
-            f"changed_at, {'_doc' if keep_doc else 'NULL'}, {columns} "
+            f"changed_at, {columns} "
             f"FROM (SELECT {', '.join(level2)} FROM (SELECT {', '.join(level1)} FROM ("
             f"SELECT {', '.join(level0)} FROM {STAGE} s "
             f"LEFT JOIN ({duplicates}) d ON d.id = {id_key.replace('_doc', 's._doc')} "
@@ -107,7 +106,7 @@ class SetBasedChunks:
         )
         self.create_parsed = (
             f"CREATE TEMP TABLE IF NOT EXISTS {self.parsed} AS SELECT 0 AS _line, true AS _ok, true AS _deleted, "
-            f"external_id, source_updated_at AS changed_at, '{{}}'::jsonb AS _doc, {columns} "
+            f"external_id, source_updated_at AS changed_at, {columns} "
             f"FROM {self.table} WITH NO DATA"
         )
         updates = ", ".join(f"{q(a)} = excluded.{q(a)}" for a in ["source_updated_at", *attnames])
