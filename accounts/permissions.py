@@ -12,7 +12,8 @@ Every app asks here, never CustomerAccess directly:
 
 `scope_for` reads the rule (one query) so list selectors filter by plain ids; `request_scope` reads it once per
 request, shared by the page and its header (the unread cases count); the `Exists` twins (`visible_customers`,
-`visible_delivery_points`, `full_access`) serve subqueries.
+`visible_delivery_points`, `full_access`) serve subqueries, and scopes too large for id lists (`Scope.is_small`:
+a property manager of thousands of delivery points).
 """
 
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
+
+# Up to this many ids (whole customers plus single delivery points) a scope filters by id lists; beyond it the
+# ids cost more to send than the rule's subqueries cost to run (a manager of 1,500 customers' points: 2 ms more
+# per page for the unread-cases badge alone).
+SMALL_SCOPE = 100
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,11 @@ class Scope:
     @property
     def is_empty(self) -> bool:
         return not self.customer_ids
+
+    @property
+    def is_small(self) -> bool:
+        """Few enough ids to filter by lists of them rather than by the rule's subqueries (SMALL_SCOPE)."""
+        return len(self.full_customer_ids) + len(self.partial_point_ids) <= SMALL_SCOPE
 
     def only(self, customer_id: int) -> "Scope":
         """The same user's scope narrowed to one customer (the switcher's current one)."""
@@ -104,6 +115,12 @@ def request_scope(request: HttpRequest) -> Scope:
     if scope is None or scope.user_id != user.pk:  # read again if the request's user changed (login, logout)
         scope = request._ibok_scope = scope_for(user=user)
     return scope
+
+
+def request_scope_if_read(request: HttpRequest) -> Scope | None:
+    """The scope request_scope has read for this request's user, or None; never queries."""
+    scope = getattr(request, "_ibok_scope", None)
+    return scope if scope is not None and scope.user_id == request.user.pk else None
 
 
 # --- the same rule as subqueries -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from accounts import permissions
 from accounts.models import User
+from accounts.selectors import visible_delivery_points
 from notices.models import (
     Announcement,
     AnnouncementTarget,
@@ -30,13 +31,19 @@ def current_announcements(*, now: datetime) -> QuerySet[Announcement]:
 
 
 def announcements_for(
-    *, scope: permissions.Scope, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS
+    *, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS, scope: permissions.Scope | None = None
 ) -> list[Announcement]:
-    """Current announcements, those reaching one of the scope's delivery points first (`affects_me`): one query."""
-    if scope.is_empty:
+    """Current announcements, those reaching one of the user's delivery points first (`affects_me`): one query.
+
+    `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
+    """
+    if scope is not None and scope.is_empty:
         affects_me = Value(False)
     else:
-        reaches_me = AnnouncementTarget.objects.filter(scope.point_filter("delivery_point__"))
+        if scope is not None and scope.is_small:
+            reaches_me = AnnouncementTarget.objects.filter(scope.point_filter("delivery_point__"))
+        else:
+            reaches_me = AnnouncementTarget.objects.filter(delivery_point__in=visible_delivery_points(user=user))
         affects_me = Exists(reaches_me.filter(announcement=OuterRef("pk")))
     return list(
         Announcement.objects.filter(_current(now))

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import permissions
 from notices import forms, selectors, services
 from notices.models import Document
 
@@ -81,8 +80,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def announcement_list(request: HttpRequest) -> HttpResponse:
     """Current komunikaty: public, like the login page that shows them too."""
     if request.user.is_authenticated:
-        scope = permissions.request_scope(request)
-        announcements = selectors.announcements_for(scope=scope, now=timezone.now(), limit=100)
+        announcements = selectors.announcements_for(user=request.user, now=timezone.now(), limit=100)
     else:
         announcements = list(selectors.current_announcements(now=timezone.now())[:100])
     return render(request, "notices/announcement_list.html", {"announcements": announcements})

@@ -122,9 +122,13 @@ def cases_in(*, scope: permissions.Scope) -> QuerySet[Case]:
     return Case.objects.filter(q)
 
 
-def unread_total(*, scope: permissions.Scope) -> int:
-    """Replies from the office not yet read, across every case in the scope: one query."""
-    return Message.objects.filter(case__in=cases_in(scope=scope), sender=Sender.STAFF, read_at__isnull=True).count()
+def unread_total(*, user: User, scope: permissions.Scope | None = None) -> int:
+    """Replies from the office not yet read, across every visible case: one query.
+
+    `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
+    """
+    cases = cases_in(scope=scope) if scope is not None and scope.is_small else cases_for(user=user)
+    return Message.objects.filter(case__in=cases, sender=Sender.STAFF, read_at__isnull=True).count()
 
 
 def attachment_for(*, user: User, attachment_id: int) -> Attachment:

@@ -23,10 +23,10 @@ def portal(request: HttpRequest) -> dict:
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
         "navigation": NAVIGATION,
-        # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users (and the
-        # user's scope, which the page has usually read already: permissions.request_scope keeps it).
+        # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users; by the ids
+        # of the user's scope when the page has read it (permissions.request_scope), else by the rule's subqueries.
         "cases_unread": (
-            tickets_selectors.unread_total(scope=permissions.request_scope(request))
+            tickets_selectors.unread_total(user=user, scope=permissions.request_scope_if_read(request))
             if user is not None and user.is_authenticated
             else 0
         ),

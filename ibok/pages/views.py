@@ -47,7 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_many_customers": board.has_many_customers,
         "today": today,
         # Current komunikaty, those reaching the user's delivery points first (one query).
-        "announcements": notices_selectors.announcements_for(scope=scope, now=timezone.now()),
+        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now(), scope=scope),
     }
     return render(request, "pages/dashboard.html", context)
 

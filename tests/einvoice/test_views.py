@@ -246,8 +246,8 @@ def test_the_history_page_runs_a_fixed_number_of_queries(signed_in, customer, ac
     assert Delivery.objects.count() == count
 
     # session, user, customer, billing scope, state (consent with terms, may_switch, open link), events,
-    # deliveries (count and page), the scope again and unread cases (navigation)
-    with django_assert_num_queries(12):
+    # deliveries (count and page), unread cases (navigation)
+    with django_assert_num_queries(11):
         response = signed_in.get(reverse("einvoice:detail", kwargs={"customer_id": customer.pk}))
 
     assert response.status_code == 200
@@ -270,8 +270,8 @@ def test_the_index_runs_a_fixed_number_of_queries(client, customer_user, terms, 
         )
     client.force_login(customer_user)
 
-    # 9 however many customers: the page's own, and the shell's (the user's scope and unread cases; no session write)
-    with django_assert_num_queries(9):
+    # 8 however many customers: the page's own and the navigation's unread cases (no session write)
+    with django_assert_num_queries(8):
         response = client.get(reverse("einvoice:index"))
 
     assert response.status_code == 200

@@ -51,4 +51,13 @@ def test_cases_in_a_scope_are_the_cases_the_user_may_see(request, cases, who, ex
     by_subqueries = set(selectors.cases_for(user=user))
 
     assert by_ids == by_subqueries == {cases[name] for name in expected}
-    assert selectors.unread_total(scope=scope) == len(expected)
+    assert selectors.unread_total(user=user, scope=scope) == len(expected)
+    assert selectors.unread_total(user=user) == len(expected)
+
+
+def test_a_large_scope_counts_unread_replies_by_the_rules_subqueries(partial_manager, cases, monkeypatch):
+    monkeypatch.setattr(permissions, "SMALL_SCOPE", 0)
+    scope = permissions.scope_for(user=partial_manager)
+
+    assert not scope.is_small
+    assert selectors.unread_total(user=partial_manager, scope=scope) == 1
