@@ -1,12 +1,16 @@
 """The dashboard and the invoice list under load: gunicorn over PostgreSQL on a large demo data set.
 
-    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20]
+    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20] [--cpu 300]
 
 Loads the demo billing data (billing.sync.demo) for N customers into the database `ibok_bench_pages`
 (dropped and created unless --reuse finds it loaded), signs a typical customer in, starts gunicorn (2 sync workers
 per core unless told otherwise) with a bench-only URLconf that adds a bare Django view, and loads each URL
 from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99 latency and the ratio to the
 bare view. Needs `wrk` (Debian: apt-get install wrk).
+
+With --cpu N it first requests each URL N times in this process through Django's test client (the whole
+middleware stack and template rendering, no network) and prints the Python CPU time per request and the SQL
+queries: a figure that other work on the machine disturbs much less than wrk's (PostgreSQL's CPU not counted).
 """
 
 import argparse
@@ -109,6 +113,32 @@ def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict
     return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
 
 
+PAGES = (("bare Django view", "/bench/bare/"), ("dashboard", "/"), ("invoice list", "/billing/"))
+
+
+def in_process(session_key: str, requests: int) -> None:
+    """Python CPU and wall time per request through Django's test client, and the SQL queries of one request."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = session_key
+    print(f"in process, {requests} requests each: {'CPU ms':>8} {'wall ms':>8} {'queries':>8}")
+    for label, path in PAGES:
+        for _ in range(10):  # warm up: templates, translations, the connection
+            assert client.get(path).status_code == 200, path
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        count = len(queries.captured_queries)  # read now: the next request clears the connection's log
+        started, cpu = time.perf_counter(), time.process_time()
+        for _ in range(requests):
+            client.get(path)
+        wall_ms = (time.perf_counter() - started) / requests * 1000
+        cpu_ms = (time.process_time() - cpu) / requests * 1000
+        print(f"{label:34} {cpu_ms:8.1f} {wall_ms:8.1f} {count:8d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=200_000)
@@ -117,6 +147,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the customers")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    parser.add_argument("--cpu", type=int, default=0, help="first time N requests of each page in this process")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -140,6 +171,8 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores, PostgreSQL {connection.cursor().connection.info.server_version}; "
         f"{database_loaded():,} customers loaded; signed in as customer {number} with {invoices} invoices"
     )
+    if args.cpu:
+        in_process(session_key, args.cpu)
     connection.close()
 
     workers = args.workers or 2 * (os.cpu_count() or 1)
@@ -162,7 +195,7 @@ def main() -> None:
                 time.sleep(0.2)
         print(f"gunicorn: {workers} {worker_class} workers x {args.threads} threads; wrk: 16 connections")
         results = {}
-        for label, path in (("bare Django view", "/bench/bare/"), ("dashboard", "/"), ("invoice list", "/billing/")):
+        for label, path in PAGES:
             wrk(base + path, session_key, 3)  # warm up: connections, caches, query plans
             results[label] = wrk(base + path, session_key, args.seconds)
         bare = results["bare Django view"]
