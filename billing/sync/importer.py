@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 CONTRACT_VERSION = 1
 BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 1000
+ANALYZE_AFTER_ROWS = 100_000  # a file that wrote this many rows has its tables analysed
 # What the database says of a row it will not take (a broken rule, a number too long for its column); COPY
 # raises psycopg's own errors, the ORM Django's.
 REFUSED = (IntegrityError, DataError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
@@ -804,6 +805,7 @@ class Loader:
             self.counts[entity.name] = Counts()
             if path.exists():
                 self.load_file(entity, path)
+                self.analyze_if_grown(entity)
         for entity in reversed(ENTITIES):
             self.apply_deletions(entity)
         return LoadResult(
@@ -837,6 +839,18 @@ class Loader:
         for result in results:
             if left := fast.apply(self, result):
                 self._load_lines(entity, left)
+
+    def analyze_if_grown(self, entity: Entity) -> None:
+        """After a large load, refresh the planner's statistics of what it wrote (autovacuum may lag, or be off):
+        the next file's lookups and the portal's pages are planned on them."""
+        counts = self.counts[entity.name]
+        if not self.postgres or counts.created + counts.updated < ANALYZE_AFTER_ROWS:
+            return
+        tables = [entity.model._meta.db_table]
+        tables += {"invoices": ["billing_invoiceline"], "payments": ["billing_paymentallocation"]}.get(entity.name, [])
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def _load_lines(self, entity: Entity, lines: list[tuple[int, str]]) -> None:
         """The Python path: parse and check each record, resolve references, write."""
@@ -984,6 +998,7 @@ class Loader:
                         # it, and the next sync loads the chunk again. Saves an fsync per chunk.
                         with connection.cursor() as cursor:
                             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                            cursor.execute("SET LOCAL jit TO off")  # compiling costs more than it saves here
                     self._write_rows(entity, part)
             except REFUSED:
                 # One bad row spoils the bulk statement: write one by one to find and reject it.
