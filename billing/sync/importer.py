@@ -43,6 +43,7 @@ CONTRACT_VERSION = 1
 BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 1000
 ANALYZE_AFTER_ROWS = 100_000  # a file that wrote this many rows has its tables analysed
+ANALYZE_EVERY_ROWS = 2_000_000  # ... and again every this many while it loads
 # What the database says of a row it will not take (a broken rule, a number too long for its column); COPY
 # raises psycopg's own errors, the ORM Django's.
 REFUSED = (IntegrityError, DataError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
@@ -346,7 +347,8 @@ class Entity:
     columns: list[Column]
     refs: list[Ref] = field(default_factory=list)
     check: Callable[[Row], None] | None = None
-    after_write: Callable[["Loader", list[Row], dict[str, int]], None] | None = None
+    # (loader, rows, {external_id: pk} written, pks of the written rows that existed before)
+    after_write: Callable[["Loader", list[Row], dict[str, int], list[int]], None] | None = None
     # The set-based loader's twin of `check` and `after_write` (billing/sync/setbased.py).
     sql: Callable[[], "SqlTwin"] | None = None
 
@@ -533,11 +535,11 @@ def _sql_write_invoice_lines(parsed: str) -> list[str]:
     ]
 
 
-def _write_invoice_lines(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
-    invoice_ids = [written[row.external_id] for row in rows if row.external_id in written]
-    if not invoice_ids:
+def _write_invoice_lines(loader: "Loader", rows: list[Row], written: dict[str, int], replaced: list[int]) -> None:
+    if not written:
         return
-    InvoiceLine.objects.filter(invoice_id__in=invoice_ids).delete()
+    if replaced:  # a new invoice has no lines yet: skip the delete (and its plan on a table without statistics)
+        InvoiceLine.objects.filter(invoice_id__in=replaced).delete()
     columns = ["invoice_id", *LINE_PARSERS]
     loader.insert_rows(
         InvoiceLine,
@@ -593,11 +595,11 @@ def _sql_write_allocations(parsed: str) -> list[str]:
     ]
 
 
-def _write_allocations(loader: "Loader", rows: list[Row], written: dict[str, int]) -> None:
-    payment_ids = [written[row.external_id] for row in rows if row.external_id in written]
-    if not payment_ids:
+def _write_allocations(loader: "Loader", rows: list[Row], written: dict[str, int], replaced: list[int]) -> None:
+    if not written:
         return
-    PaymentAllocation.objects.filter(payment_id__in=payment_ids).delete()
+    if replaced:
+        PaymentAllocation.objects.filter(payment_id__in=replaced).delete()
     invoice_ids = loader.resolve(Invoice, {i for row in rows for i, _ in row.record["_allocations"]})
     loader.insert_rows(
         PaymentAllocation,
@@ -836,16 +838,23 @@ class Loader:
             results = fast.load_parallel(chunks, workers=self.workers)
         else:
             results = (fast.load_chunk(chunk) for chunk in chunks)
+        counts, analysed_at = self.counts[entity.name], 0
         for result in results:
             if left := fast.apply(self, result):
                 self._load_lines(entity, left)
+            if counts.created + counts.updated - analysed_at >= ANALYZE_EVERY_ROWS:
+                # A large first load: keep the planner's statistics of the growing tables current.
+                analysed_at = counts.created + counts.updated
+                self.analyze(entity)
 
     def analyze_if_grown(self, entity: Entity) -> None:
         """After a large load, refresh the planner's statistics of what it wrote (autovacuum may lag, or be off):
         the next file's lookups and the portal's pages are planned on them."""
         counts = self.counts[entity.name]
-        if not self.postgres or counts.created + counts.updated < ANALYZE_AFTER_ROWS:
-            return
+        if self.postgres and counts.created + counts.updated >= ANALYZE_AFTER_ROWS:
+            self.analyze(entity)
+
+    def analyze(self, entity: Entity) -> None:
         tables = [entity.model._meta.db_table]
         tables += {"invoices": ["billing_invoiceline"], "payments": ["billing_paymentallocation"]}.get(entity.name, [])
         with connection.cursor() as cursor:
@@ -1017,7 +1026,7 @@ class Loader:
         values = [(row.external_id, row.changed_at, *(row.values[a] for a in attnames[2:])) for row in rows]
         written = self.upsert(model, attnames, values)
         if entity.after_write:
-            entity.after_write(self, rows, written)
+            entity.after_write(self, rows, written, [pk for ext, pk in written.items() if ext in existing])
         # Counted only once everything of the chunk is written: a rolled-back chunk counts nothing.
         counts = self.counts[entity.name]
         created = [ext for ext in written if ext not in existing]
