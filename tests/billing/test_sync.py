@@ -182,7 +182,12 @@ def wait_until_no_session_holds_the_sync_lock(seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [SYNC_LOCK_KEY])
+            # Advisory locks belong to a database: a sync of another database on the server holds its own.
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [SYNC_LOCK_KEY],
+            )
             if cursor.fetchone()[0] == 0:
                 return
             time.sleep(0.05)
