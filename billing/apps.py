@@ -28,6 +28,14 @@ class BillingConfig(AppConfig):
         account_signals.account_activated.connect(
             receivers.customers_refresh_after_activation, dispatch_uid="billing.customers_refresh_after_activation"
         )
+        from django.db.models.signals import post_delete, post_save
+
+        from billing.models import SyncRun
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                receivers.sync_run_changed, sender=SyncRun, dispatch_uid=f"billing.sync_run_changed.{signal}"
+            )
         # After every sync: a self-reading the billing system has now booked stops showing as pending.
         if meter_services.self_readings_confirm not in runner.AFTER_SYNC_HOOKS:
             runner.AFTER_SYNC_HOOKS.append(meter_services.self_readings_confirm)

@@ -1,8 +1,10 @@
 """What billing does when other parts of the portal say something happened."""
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Customer
+from billing.selectors import LAST_SYNC_CACHE_KEY
 from billing.sync import runner
 
 
@@ -10,3 +12,8 @@ def customers_refresh_after_activation(sender, *, user, customer_ids: list[int],
     """A newly activated customer sees fresh data at once: sync each of their customers now."""
     for customer in Customer.objects.filter(pk__in=customer_ids):
         runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=0)
+
+
+def sync_run_changed(sender, **kwargs) -> None:
+    """A sync run was saved or deleted: the cached last successful one may be another now."""
+    cache.delete(LAST_SYNC_CACHE_KEY)

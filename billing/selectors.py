@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from getpaid.models import Payment as GetpaidPayment
@@ -235,12 +236,22 @@ def dues_by_point(*, scope: Scope, today: date) -> dict[int, CustomerDues]:
     return result
 
 
+_NOT_CACHED = object()
+LAST_SYNC_CACHE_KEY = "billing:last-successful-sync"
+LAST_SYNC_CACHE_SECONDS = 60  # also dropped whenever a sync run is saved or deleted (billing.receivers)
+
+
 def last_successful_sync() -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(status__in=[SyncStatus.SUCCEEDED, SyncStatus.SUCCEEDED_WITH_REJECTS])
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    """The last sync that succeeded: every dashboard shows when it ran, so it is cached for everyone."""
+    run = cache.get(LAST_SYNC_CACHE_KEY, default=_NOT_CACHED)
+    if run is _NOT_CACHED:
+        run = (
+            SyncRun.objects.filter(status__in=[SyncStatus.SUCCEEDED, SyncStatus.SUCCEEDED_WITH_REJECTS])
+            .order_by("-finished_at", "-id")
+            .first()
+        )
+        cache.set(LAST_SYNC_CACHE_KEY, run, LAST_SYNC_CACHE_SECONDS)
+    return run
 
 
 # --- settlements (the ledger) ----------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
 # Session, user, the user's access scope (read once for the page and its header), what is due per delivery point,
-# customers with balances, invoices to pay, recent payments, last sync, current announcements (notices), the
-# navigation's unread cases count. No session write: the idle timeout moves the session's expiry at most once a
-# minute (tests/accounts/test_session_timeout.py), and the sign-in has just saved it.
+# customers with balances, invoices to pay, recent payments, last sync (cached for everyone after that), current
+# announcements (notices), the navigation's unread cases count. No session write: the idle timeout moves the
+# session's expiry at most once a minute (tests/accounts/test_session_timeout.py), and the sign-in has just saved it.
 DASHBOARD_QUERIES = 10
 
 
@@ -94,6 +94,22 @@ def test_data_as_of_shows_the_last_successful_sync(client, customer_user):
     response = client.get(reverse("pages:dashboard"))
 
     assert "Dane według stanu na" in response.content.decode()
+
+
+def test_the_last_sync_is_read_once_for_everyone_and_again_after_the_next_sync(
+    client, customer, customer_user, django_assert_num_queries
+):
+    factories.InvoiceFactory(customer=customer)  # something to pay: the dashboard runs all its queries
+    earlier = factories.SyncRunFactory(finished_at=timezone.now() - timedelta(hours=2))
+    client.force_login(customer_user)
+    client.get(reverse("pages:dashboard"))  # reads the last sync and caches it
+
+    with django_assert_num_queries(DASHBOARD_QUERIES - 1):
+        response = client.get(reverse("pages:dashboard"))
+    assert response.context["last_sync"] == earlier
+
+    newer = factories.SyncRunFactory()  # saving a run drops the cached one
+    assert client.get(reverse("pages:dashboard")).context["last_sync"] == newer
 
 
 @pytest.mark.parametrize("invoice_count", [1, 50])
