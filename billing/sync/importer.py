@@ -44,6 +44,9 @@ BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 1000
 ANALYZE_AFTER_ROWS = 100_000  # a file that wrote this many rows has its tables analysed
 ANALYZE_EVERY_ROWS = 2_000_000  # ... and again every this many while it loads
+# The set-based loader's temporary tables (billing/sync/setbased.py) that the SQL twins below read.
+STAGE = "_ibok_stage"  # (_line, _doc jsonb): the chunk's records
+WRITTEN = "_ibok_written"  # (external_id, id, created): the rows its upsert wrote
 # What the database says of a row it will not take (a broken rule, a number too long for its column); COPY
 # raises psycopg's own errors, the ORM Django's.
 REFUSED = (IntegrityError, DataError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
@@ -366,8 +369,8 @@ class SqlTwin:
 
     `check` is a boolean expression over the typed columns, the record `_doc` and the `join_columns`, which
     `join` (a LEFT JOIN of an aggregate over the staged records `s`, by `_line`) provides. `after_write`
-    gives the statements that write the children of the rows in `_ibok_written`, from the parsed table named
-    and the staged records (`_ibok_stage`).
+    gives the statements that write the children of the rows in WRITTEN, from the parsed table named and the
+    staged records (STAGE).
     """
 
     check: str
@@ -505,7 +508,7 @@ def _sql_invoice() -> SqlTwin:
         f"sum(CASE WHEN ok THEN {net} END) AS _lines_net, sum(CASE WHEN ok THEN {vat} END) AS _lines_vat, "
         f"sum(CASE WHEN ok THEN {gross} END) AS _lines_gross "
         f"FROM (SELECT _line, _pos, {', '.join(f'_s_{key}' for key in ('net', 'vat', 'gross'))}, {element_ok} AS ok "
-        f"FROM (SELECT s._line, e, e->'position' AS _pos, {taken} FROM {{stage}} s "
+        f"FROM (SELECT s._line, e, e->'position' AS _pos, {taken} FROM {STAGE} s "
         "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s._doc->'lines') = 'array' "
         "THEN s._doc->'lines' END) e OFFSET 0) l0 OFFSET 0) l1 GROUP BY _line) lines ON lines._line = s._line"
     )
@@ -527,11 +530,11 @@ def _sql_write_invoice_lines(parsed: str) -> list[str]:
     special = {"position": "(e->>'position')::smallint", "vat_rate": "e->>'vat_rate'"}
     values = [special.get(key) or _sql_line(key)[1].replace(f"_s_{key}", f"(e->>'{key}')") for key in keys]
     return [
-        "DELETE FROM billing_invoiceline WHERE invoice_id = ANY(ARRAY(SELECT id FROM _ibok_written WHERE NOT created))",
+        f"DELETE FROM billing_invoiceline WHERE invoice_id = ANY(ARRAY(SELECT id FROM {WRITTEN} WHERE NOT created))",
         f"INSERT INTO billing_invoiceline (invoice_id, {', '.join(connection.ops.quote_name(k) for k in keys)}) "
-        f"SELECT w.id, {', '.join(values)} FROM _ibok_written w "
+        f"SELECT w.id, {', '.join(values)} FROM {WRITTEN} w "
         f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
-        "JOIN _ibok_stage s ON s._line = p._line CROSS JOIN LATERAL jsonb_array_elements(s._doc->'lines') e",
+        f"JOIN {STAGE} s ON s._line = p._line CROSS JOIN LATERAL jsonb_array_elements(s._doc->'lines') e",
     ]
 
 
@@ -571,7 +574,7 @@ def _sql_payment() -> SqlTwin:
     join = (
         "LEFT JOIN (SELECT _line, bool_and(ok) AND count(DISTINCT a->>'invoice_id') = count(*) AS _allocations_ok, "
         f"sum(CASE WHEN ok THEN {amount} END) AS _allocated FROM (SELECT s._line, a, {element_ok} AS ok "
-        "FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s._doc->'allocations') "
+        f"FROM {STAGE} s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s._doc->'allocations') "
         "= 'array' THEN s._doc->'allocations' END) a OFFSET 0) l GROUP BY _line) allocations "
         "ON allocations._line = s._line"
     )
@@ -585,12 +588,12 @@ def _sql_payment() -> SqlTwin:
 def _sql_write_allocations(parsed: str) -> list[str]:
     return [
         "DELETE FROM billing_paymentallocation "
-        "WHERE payment_id = ANY(ARRAY(SELECT id FROM _ibok_written WHERE NOT created))",
+        f"WHERE payment_id = ANY(ARRAY(SELECT id FROM {WRITTEN} WHERE NOT created))",
         "INSERT INTO billing_paymentallocation (payment_id, invoice_id, amount) "
         "SELECT w.id, (SELECT i.id FROM billing_invoice i WHERE i.external_id = a->>'invoice_id'), "
-        f"{_sql_allocation_amount()[1]} FROM _ibok_written w "
+        f"{_sql_allocation_amount()[1]} FROM {WRITTEN} w "
         f"JOIN {parsed} p ON p.external_id = w.external_id AND p._ok AND NOT p._deleted "
-        "JOIN _ibok_stage s ON s._line = p._line "
+        f"JOIN {STAGE} s ON s._line = p._line "
         "CROSS JOIN LATERAL jsonb_array_elements(coalesce(s._doc->'allocations', '[]'::jsonb)) a",
     ]
 
@@ -856,7 +859,8 @@ class Loader:
 
     def analyze(self, entity: Entity) -> None:
         tables = [entity.model._meta.db_table]
-        tables += {"invoices": ["billing_invoiceline"], "payments": ["billing_paymentallocation"]}.get(entity.name, [])
+        children = {"invoices": InvoiceLine, "payments": PaymentAllocation}
+        tables += [children[entity.name]._meta.db_table] if entity.name in children else []
         with connection.cursor() as cursor:
             for table in tables:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -26,10 +26,19 @@ from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from billing import signals
 from billing.models import Invoice
-from billing.sync.importer import REFUSED, Entity, Json, Loader, SqlTwin, a_datetime, sql_null, sql_strip, text
-
-STAGE = "_ibok_stage"
-WRITTEN = "_ibok_written"
+from billing.sync.importer import (
+    REFUSED,
+    STAGE,
+    WRITTEN,
+    Entity,
+    Json,
+    Loader,
+    SqlTwin,
+    a_datetime,
+    sql_null,
+    sql_strip,
+    text,
+)
 
 
 def q(name: str) -> str:
@@ -101,7 +110,7 @@ class SetBasedChunks:
             f"FROM (SELECT {', '.join(level2)} FROM (SELECT {', '.join(level1)} FROM ("
             f"SELECT {', '.join(level0)} FROM {STAGE} s "
             f"LEFT JOIN ({duplicates}) d ON d.id = {id_key.replace('_doc', 's._doc')} "
-            f"{twin.join.replace('{stage}', STAGE)} "
+            f"{twin.join} "
             "OFFSET 0) x0 OFFSET 0) x1 OFFSET 0) x2"
         )
         self.create_parsed = (
