@@ -187,7 +187,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
     dues = selectors.dues_by_point(scope=scope, today=timezone.localdate()) if scope.partial_customer_ids else {}
     accounts = []
-    for customer in selectors.customers_for(scope=scope).select_related("balance"):
+    for customer in selectors.customers_with_balance(scope=scope):
         if scope.is_partial(customer.pk):
             owed = dues[customer.pk].outstanding if customer.pk in dues else None
             to_pay = owed if owed else None

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from accounts import permissions
 from accounts.models import User
 from accounts.selectors import visible_delivery_points
+from ibok.core import db
 from notices.models import (
     Announcement,
     AnnouncementTarget,
@@ -37,6 +38,8 @@ def announcements_for(
 
     `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
     """
+    if scope is not None and scope.is_small and db.sql_twins_enabled():
+        return _announcements_for_sql(scope, now, limit)
     if scope is not None and scope.is_empty:
         affects_me = Value(False)
     else:
@@ -50,6 +53,30 @@ def announcements_for(
         .annotate(affects_me=affects_me)
         .order_by("-affects_me", "-starts_at", "-id")[:limit]
     )
+
+
+# The PostgreSQL twin of the ORM query above (ibok.core.db; tests/core/test_sql_twins.py compares the two).
+_ANNOUNCEMENTS_SQL = f"""
+SELECT {db.columns(Announcement, "a")},
+    EXISTS (
+        SELECT 1 FROM notices_announcementtarget t JOIN accounts_deliverypoint dp ON dp.id = t.delivery_point_id
+        WHERE t.announcement_id = a.id
+            AND (dp.customer_id = ANY(%(full)s::bigint[]) OR t.delivery_point_id = ANY(%(points)s::bigint[]))
+    ) AS affects_me
+FROM notices_announcement a
+WHERE a.published AND a.starts_at <= %(now)s AND (a.ends_at IS NULL OR a.ends_at > %(now)s)
+ORDER BY affects_me DESC, a.starts_at DESC, a.id DESC
+LIMIT %(limit)s
+"""
+
+
+def _announcements_for_sql(scope: permissions.Scope, now: datetime, limit: int) -> list[Announcement]:
+    announcements = []
+    for row in db.fetch(_ANNOUNCEMENTS_SQL, {**scope.sql_params(), "now": now, "limit": limit}):
+        announcement = db.from_row(Announcement, row)
+        announcement.affects_me = row[-1]
+        announcements.append(announcement)
+    return announcements
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import Customer, DeliveryPoint, User
 from accounts.selectors import visible_customers, visible_delivery_points
+from ibok.core import db
 from meters.models import Meter
 from tickets.models import Attachment, Case, Message, Sender
 
@@ -127,8 +128,36 @@ def unread_total(*, user: User, scope: permissions.Scope | None = None) -> int:
 
     `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
     """
-    cases = cases_in(scope=scope) if scope is not None and scope.is_small else cases_for(user=user)
+    small = scope is not None and scope.is_small
+    if small and db.sql_twins_enabled():
+        return _unread_total_sql(scope)
+    cases = cases_in(scope=scope) if small else cases_for(user=user)
     return Message.objects.filter(case__in=cases, sender=Sender.STAFF, read_at__isnull=True).count()
+
+
+# The PostgreSQL twin of the ORM count above (ibok.core.db; tests/core/test_sql_twins.py compares the two): shown on
+# every page. A case is visible by its customer or delivery point (cases_in), the latter's customer included.
+_UNREAD_TOTAL_SQL = """
+SELECT count(*) FROM tickets_message m
+WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
+    SELECT id FROM tickets_case
+    WHERE customer_id = ANY(%(full)s::bigint[]) OR delivery_point_id = ANY(%(points)s::bigint[])
+    UNION
+    SELECT c.id FROM tickets_case c JOIN accounts_deliverypoint dp ON dp.id = c.delivery_point_id
+    WHERE dp.customer_id = ANY(%(full)s::bigint[])
+)
+"""
+
+
+def _unread_total_sql(scope: permissions.Scope) -> int:
+    if scope.is_empty:
+        return 0
+    params = {
+        "staff": Sender.STAFF.value,
+        "full": sorted(scope.full_customer_ids),
+        "points": sorted(scope.partial_point_ids),
+    }
+    return db.fetch(_UNREAD_TOTAL_SQL, params)[0][0]
 
 
 def attachment_for(*, user: User, attachment_id: int) -> Attachment:

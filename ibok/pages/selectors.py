@@ -123,7 +123,7 @@ def dashboard_for(
     last_sync = billing_selectors.last_successful_sync()
     dues = billing_selectors.dues_by_point(scope=scope, today=today)
     customers = []
-    for customer in billing_selectors.customers_for(scope=scope).select_related("balance"):
+    for customer in billing_selectors.customers_with_balance(scope=scope):
         customer_dues = dues.get(customer.pk)
         if scope.is_partial(customer.pk):
             balance = PartialBalance(
@@ -150,7 +150,7 @@ def dashboard_for(
     return Dashboard(
         customers=customers,
         invoices_to_pay=invoices,
-        recent_payments=list(billing_selectors.recent_payments(user=user, scope=scope)),
+        recent_payments=billing_selectors.recent_payments(user=user, scope=scope),
         last_sync=last_sync,
         today=today,
         customer_count=customer_count,
