@@ -1,5 +1,11 @@
+import functools
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions, switcher
@@ -17,12 +23,49 @@ NAVIGATION = [
 ]
 
 
+@dataclass(frozen=True)
+class NavigationItem:
+    href: str
+    label: str
+    current: bool  # the page shown
+    cases: bool  # "Lista spraw", which carries the unread-replies badge
+
+
+@functools.cache
+def _hrefs(urlconf: str, script_prefix: str) -> tuple[str | None, ...]:
+    """The menu's addresses (None: the URL is not installed), resolved once per URLconf and script prefix."""
+    hrefs = []
+    for url_name, _label in NAVIGATION:
+        try:
+            hrefs.append(reverse(url_name, urlconf=urlconf))
+        except NoReverseMatch:
+            hrefs.append(None)
+    return tuple(hrefs)
+
+
+def navigation(request: HttpRequest) -> list[NavigationItem]:
+    current = getattr(getattr(request, "resolver_match", None), "view_name", None)
+    hrefs = _hrefs(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    return [
+        NavigationItem(href, label, url_name == current, url_name == "tickets:index")
+        for (url_name, label), href in zip(NAVIGATION, hrefs, strict=True)
+        if href is not None
+    ]
+
+
+@functools.cache
+def languages() -> tuple[tuple[str, str], ...]:
+    """The language switcher's choices, each language named in itself (the same whatever the page's language)."""
+    return tuple((code, capfirst(get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES)
+
+
 def portal(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     return {
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
-        "navigation": NAVIGATION,
+        "navigation": navigation(request),
+        "languages": languages(),
         # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users; by the ids
         # of the user's scope when the page has read it (permissions.request_scope), else by the rule's subqueries.
         "cases_unread": (
