@@ -12,6 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts import permissions
+from accounts.models import AccessRole
 from accounts.permissions import Scope
 from billing import selectors as billing_selectors
 from billing.models import OnlinePayment, OnlinePaymentItem, PaymentChannel
@@ -197,3 +199,31 @@ def test_each_sql_twin_returns_what_its_orm_original_returns(world, read, monkey
         assert not any("ANY(" in q["sql"] for q in orm_queries.captured_queries), f"{read}, {name}"
         seen.add(repr(expected))
     assert len(seen) >= 4, "the scopes must see different things"
+
+
+def test_the_scope_twin_reads_what_the_orm_reads(world, monkeypatch):
+    a, b, points = world["a"], world["b"], world["points"]
+    owner, manager, mixed, nobody = (factories.UserFactory() for _ in range(4))
+    factories.CustomerAccessFactory(user=owner, customer=a)
+    factories.CustomerAccessFactory(user=manager, customer=a, role=AccessRole.MANAGER, all_points=False).points.set(
+        points["600300"][:2]
+    )
+    factories.CustomerAccessFactory(user=mixed, customer=b)
+    factories.CustomerAccessFactory(user=mixed, customer=a, role=AccessRole.MANAGER, all_points=False).points.set(
+        points["600300"][2:]
+    )
+    factories.CustomerAccessFactory(
+        user=mixed, customer=world["c"], role=AccessRole.MANAGER, all_points=False
+    )  # no point granted yet
+    scopes = []
+    for user in (owner, manager, mixed, nobody):
+        monkeypatch.setattr(db, "sql_twins_enabled", lambda: False)
+        expected = permissions.scope_for(user=user)
+        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
+        with CaptureQueriesContext(connection) as queries:
+            actual = permissions.scope_for(user=user)
+        assert actual == expected
+        assert len(queries) == 1 and "accounts_customeraccess_points granted" in queries[0]["sql"]
+        scopes.append(actual)
+    assert scopes[1].partial_point_ids == {p.pk for p in points["600300"][:2]}
+    assert scopes[2].full_customer_ids == {b.pk} and scopes[2].partial_customer_ids == {a.pk, world["c"].pk}
