@@ -181,6 +181,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
+# Django's database sessions, read by a prepared statement on PostgreSQL (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
 # A session ends after SESSION_COOKIE_AGE of idleness: accounts.middleware.SessionIdleTimeoutMiddleware moves its
 # expiry forward at most every IBOK_SESSION_REFRESH_SECONDS (so it may end up to that much sooner, never later)

@@ -227,3 +227,28 @@ def test_the_scope_twin_reads_what_the_orm_reads(world, monkeypatch):
         scopes.append(actual)
     assert scopes[1].partial_point_ids == {p.pk for p in points["600300"][:2]}
     assert scopes[2].full_customer_ids == {b.pk} and scopes[2].partial_customer_ids == {a.pk, world["c"].pk}
+
+
+def test_the_session_twin_reads_what_django_reads(monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+
+    from accounts.sessions import SessionStore
+
+    live = SessionStore()
+    live["answer"] = 42
+    live.create()
+    expired = SessionStore()
+    expired["answer"] = 0
+    expired.set_expiry(-10)
+    expired.create()
+    for key in (live.session_key, expired.session_key, "no-such-session-key-0123456789ab"):
+        expected_store = DjangoStore(key)
+        expected = (expected_store.load(), expected_store.session_key)
+        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
+        store = SessionStore(key)
+        with CaptureQueriesContext(connection) as queries:
+            actual = (store.load(), store.session_key)
+        assert actual == expected
+        assert len(queries) == 1 and queries[0]["sql"].lstrip().startswith("SELECT session_key, session_data")
+    assert SessionStore(live.session_key).load() == {"answer": 42}
+    assert SessionStore(expired.session_key).load() == {}
