@@ -82,6 +82,7 @@ def load(customers: int, years: int) -> None:
 
 def signed_in_customer() -> tuple[str, str, int]:
     """A typical customer (the median invoice count) with a login; returns its number, a session id, invoices."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
@@ -96,7 +97,7 @@ def signed_in_customer() -> tuple[str, str, int]:
     CustomerAccess.objects.get_or_create(user=user, customer=customer, defaults={"granted_at": timezone.now()})
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.set_expiry(24 * 3600)
     session.create()

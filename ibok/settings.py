@@ -154,8 +154,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, each loading the signed-in user by a prepared statement on PostgreSQL.
+    "accounts.auth_backends.ModelBackend",
+    "accounts.auth_backends.AuthenticationBackend",
     "accounts.auth_backends.CustomerNumberBackend",  # any customer number the user owns
 ]
 AUTH_PASSWORD_VALIDATORS = [

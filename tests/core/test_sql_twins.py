@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import load_backend
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -252,3 +255,22 @@ def test_the_session_twin_reads_what_django_reads(monkeypatch):
         assert len(queries) == 1 and queries[0]["sql"].lstrip().startswith("SELECT session_key, session_data")
     assert SessionStore(live.session_key).load() == {"answer": 42}
     assert SessionStore(expired.session_key).load() == {}
+
+
+@pytest.mark.parametrize("backend", settings.AUTHENTICATION_BACKENDS)
+def test_each_sign_in_backend_loads_the_user_as_django_does(backend, monkeypatch):
+    active, inactive = factories.UserFactory(), factories.UserFactory(is_active=False)
+    loaded = []
+    for user_id in (str(active.pk), active.pk, str(inactive.pk), "999999", "not-a-number", None):
+        monkeypatch.setattr(db, "sql_twins_enabled", lambda: False)
+        try:
+            expected = load_backend(backend).get_user(user_id)
+        except (ValueError, TypeError, ValidationError):
+            expected = None  # the ORM refuses what the twin reads as no user
+        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
+        with CaptureQueriesContext(connection) as queries:
+            actual = load_backend(backend).get_user(user_id)
+        assert (actual and values(actual)) == (expected and values(expected)), user_id
+        assert len(queries) <= 1 and all(q["sql"].startswith('SELECT u."id"') for q in queries)
+        loaded.append(actual)
+    assert loaded[0] == active and loaded[1] == active and loaded[2:] == [None] * 4
