@@ -65,9 +65,21 @@ class Scope:
             self.user_id,
         )
 
-    def sql_params(self) -> dict[str, list[int]]:
-        """The scope as the arrays the hand-written reads take: %(full)s customers, %(points)s delivery points."""
-        return {"full": sorted(self.full_customer_ids), "points": sorted(self.partial_point_ids)}
+    @property
+    def one_customer_id(self) -> int | None:
+        """The customer, when the scope is one whole customer and nothing else (most pages of most users)."""
+        if len(self.full_customer_ids) == 1 and not self.partial_customer_ids:
+            return next(iter(self.full_customer_ids))
+        return None
+
+    def sql_params(self) -> dict[str, object]:
+        """The scope as the hand-written reads take it: %(full)s customers and %(points)s delivery points as
+        arrays, and %(customer)s, the one whole customer or None (ibok.core.db.scoped_sql)."""
+        return {
+            "full": sorted(self.full_customer_ids),
+            "points": sorted(self.partial_point_ids),
+            "customer": self.one_customer_id,
+        }
 
     def is_partial(self, customer_id: int) -> bool:
         return customer_id in self.partial_customer_ids

@@ -140,7 +140,11 @@ def _use_sql(scope: Scope) -> bool:
     return db.sql_twins_enabled() and scope.is_small
 
 
-_IN_SCOPE = "(i.customer_id = ANY(%(full)s::bigint[]) OR i.delivery_point_id = ANY(%(points)s::bigint[]))"
+# An invoice in scope: (for any scope, for one whole customer), as ibok.core.db.scoped_sql takes them.
+_IN_SCOPE = (
+    "(i.customer_id = ANY(%(full)s::bigint[]) OR i.delivery_point_id = ANY(%(points)s::bigint[]))",
+    "i.customer_id = %(customer)s",
+)
 
 
 def customers_with_balance(*, scope: Scope) -> list[Customer]:
@@ -150,12 +154,15 @@ def customers_with_balance(*, scope: Scope) -> list[Customer]:
     return list(customers_for(scope=scope).select_related("balance"))
 
 
-_CUSTOMERS_SQL = f"""
+_CUSTOMERS_SQL = db.scoped_sql(
+    f"""
 SELECT {db.columns(Customer, "c")}, {db.columns(CustomerBalance, "b")}
 FROM accounts_customer c LEFT JOIN billing_customerbalance b ON b.customer_id = c.id
-WHERE c.id = ANY(%(ids)s::bigint[])
+WHERE {{customers}}
 ORDER BY c.number, c.id
-"""
+""",
+    customers=("c.id = ANY(%(ids)s::bigint[])", "c.id = %(customer)s"),
+)
 
 
 def _customers_with_balance_sql(scope: Scope) -> list[Customer]:
@@ -163,7 +170,7 @@ def _customers_with_balance_sql(scope: Scope) -> list[Customer]:
         return []
     customers = []
     width = db.width(Customer)
-    for row in db.fetch(_CUSTOMERS_SQL, {"ids": sorted(scope.customer_ids)}):
+    for row in db.fetch(_CUSTOMERS_SQL.for_scope(scope), {**scope.sql_params(), "ids": sorted(scope.customer_ids)}):
         customer = db.from_row(Customer, row)
         balance = db.from_row(CustomerBalance, row, width) if row[width] is not None else None
         Customer.balance.related.set_cached_value(customer, balance)
@@ -182,7 +189,8 @@ def invoices_to_pay(*, user: User, limit: int = 5, scope: Scope | None = None) -
 
 
 # _in_progress(): the broker confirmed an online payment of the invoice that the billing system has not booked.
-_INVOICES_TO_PAY_SQL = f"""
+_INVOICES_TO_PAY_SQL = db.scoped_sql(
+    f"""
 SELECT {db.columns(Invoice, "i")}, {db.columns(Customer, "c")},
     EXISTS (
         SELECT 1 FROM billing_onlinepaymentitem item
@@ -193,10 +201,12 @@ SELECT {db.columns(Invoice, "i")}, {db.columns(Customer, "c")},
         )
     )
 FROM billing_invoice i JOIN accounts_customer c ON c.id = i.customer_id
-WHERE {_IN_SCOPE} AND i.outstanding > 0
+WHERE {{in_scope}} AND i.outstanding > 0
 ORDER BY i.due_date, i.id
 LIMIT %(limit)s
-"""
+""",
+    in_scope=_IN_SCOPE,
+)
 
 
 def _invoices_to_pay_sql(scope: Scope, limit: int) -> list[Invoice]:
@@ -204,7 +214,7 @@ def _invoices_to_pay_sql(scope: Scope, limit: int) -> list[Invoice]:
         return []
     invoices = []
     width = db.width(Invoice)
-    for row in db.fetch(_INVOICES_TO_PAY_SQL, {**scope.sql_params(), "limit": limit}):
+    for row in db.fetch(_INVOICES_TO_PAY_SQL.for_scope(scope), {**scope.sql_params(), "limit": limit}):
         invoice = db.from_row(Invoice, row)
         invoice.customer = db.from_row(Customer, row, width)
         invoice.in_progress = row[-1]
@@ -258,19 +268,22 @@ ORDER BY p.paid_date DESC, p.id DESC
 LIMIT %(limit)s
 """
 # Whole customers only (the usual case): the index on (customer, paid date) answers it.
-_RECENT_PAYMENTS_FULL_SQL = f"""
+_RECENT_PAYMENTS_FULL_SQL = db.scoped_sql(
+    f"""
 SELECT {db.columns(Payment, "p")}, {db.columns(Customer, "c")}, p.amount, false
 FROM billing_payment p JOIN accounts_customer c ON c.id = p.customer_id
-WHERE p.customer_id = ANY(%(full)s::bigint[])
+WHERE {{customers}}
 ORDER BY p.paid_date DESC, p.id DESC
 LIMIT %(limit)s
-"""
+""",
+    customers=("p.customer_id = ANY(%(full)s::bigint[])", "p.customer_id = %(customer)s"),
+)
 
 
 def _recent_payments_sql(scope: Scope, limit: int) -> list[Payment]:
     if scope.is_empty:
         return []
-    sql = _RECENT_PAYMENTS_SQL if scope.partial_point_ids else _RECENT_PAYMENTS_FULL_SQL
+    sql = _RECENT_PAYMENTS_SQL if scope.partial_point_ids else _RECENT_PAYMENTS_FULL_SQL.for_scope(scope)
     payments = []
     width = db.width(Payment)
     for row in db.fetch(sql, {**scope.sql_params(), "limit": limit}):
@@ -363,18 +376,21 @@ def _dues_rows(scope: Scope) -> list[tuple]:
     )
 
 
-_DUES_SQL = f"""
+_DUES_SQL = db.scoped_sql(
+    """
 SELECT i.customer_id, i.delivery_point_id, i.due_date, p.code, p.street, p.building, p.apartment, p.city,
     COALESCE(sum(i.outstanding), 0)
 FROM billing_invoice i LEFT JOIN accounts_deliverypoint p ON p.id = i.delivery_point_id
-WHERE {_IN_SCOPE} AND i.outstanding > 0
+WHERE {in_scope} AND i.outstanding > 0
 GROUP BY i.customer_id, i.delivery_point_id, i.due_date, p.code, p.street, p.building, p.apartment, p.city
 ORDER BY i.customer_id, p.code, i.delivery_point_id, i.due_date
-"""
+""",
+    in_scope=_IN_SCOPE,
+)
 
 
 def _dues_rows_sql(scope: Scope) -> list[tuple]:
-    return db.fetch(_DUES_SQL, scope.sql_params()) if not scope.is_empty else []
+    return db.fetch(_DUES_SQL.for_scope(scope), scope.sql_params()) if not scope.is_empty else []
 
 
 _NOT_CACHED = object()

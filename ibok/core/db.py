@@ -1,6 +1,7 @@
 """Small database helpers shared by the apps."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
@@ -53,6 +54,28 @@ def _attnames(model) -> list[str]:
     if names is None:
         names = _ATTNAMES[model] = [field.attname for field in model._meta.concrete_fields]
     return names
+
+
+@dataclass(frozen=True)
+class ScopedSql:
+    """A twin in two texts. PostgreSQL plans a statement with an array parameter again on every run (it assumes ten
+    elements, which looks dearer than the plan for the actual ids), but keeps one plan for a statement that reads
+    one customer by a plain parameter: 0.1-0.4 ms of its CPU per query. So the usual scope, one whole customer,
+    gets its own text."""
+
+    any_scope: str  # with %(full)s and %(points)s arrays
+    one_customer: str  # with %(customer)s
+
+    def for_scope(self, scope) -> str:
+        return self.one_customer if scope.one_customer_id is not None else self.any_scope
+
+
+def scoped_sql(template: str, **conditions: tuple[str, str]) -> ScopedSql:
+    """`template` with each {name} replaced by conditions[name]: (for any scope, for one customer)."""
+    return ScopedSql(
+        template.format(**{name: pair[0] for name, pair in conditions.items()}),
+        template.format(**{name: pair[1] for name, pair in conditions.items()}),
+    )
 
 
 def fetch(sql: str, params: Mapping[str, object]) -> list[tuple]:
