@@ -1,5 +1,6 @@
 """Small database helpers shared by the apps."""
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,10 +20,10 @@ def pk_in(ids: Iterable[int], field: str = "pk") -> Q:
 
 # --- hand-written reads for the pages every customer opens --------------------------------------------------------
 #
-# Building and compiling an ORM query costs 0.5-1 ms of Python each (bench/pages.py); the dashboard's six would be
-# 4 ms of its 9. Their PostgreSQL twins are fixed SQL texts over array parameters, so they also stay prepared on the
-# connection (settings: DATABASE_PREPARED_STATEMENTS). Each twin's ORM original stays the reference, for SQLite and
-# for scopes too large for id arrays, and a test compares the two on the same data (tests/core/test_sql_twins.py).
+# Building and compiling an ORM query costs 0.5-1 ms of Python (bench/pages.py), more than PostgreSQL takes to answer
+# the dashboard's. Their PostgreSQL twins are fixed SQL texts, so they also stay prepared on the connection
+# (settings: DATABASE_PREPARED_STATEMENTS). Each twin's ORM original stays the reference, for SQLite and for scopes
+# too large for id arrays, and a test compares the two on the same data (tests/core/test_sql_twins.py).
 
 
 def sql_twins_enabled() -> bool:
@@ -46,14 +47,9 @@ def width(model) -> int:
     return len(_attnames(model))
 
 
-_ATTNAMES: dict[type, list[str]] = {}
-
-
+@functools.cache
 def _attnames(model) -> list[str]:
-    names = _ATTNAMES.get(model)
-    if names is None:
-        names = _ATTNAMES[model] = [field.attname for field in model._meta.concrete_fields]
-    return names
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 @dataclass(frozen=True)
