@@ -152,12 +152,7 @@ WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
 def _unread_total_sql(scope: permissions.Scope) -> int:
     if scope.is_empty:
         return 0
-    params = {
-        "staff": Sender.STAFF.value,
-        "full": sorted(scope.full_customer_ids),
-        "points": sorted(scope.partial_point_ids),
-    }
-    return db.fetch(_UNREAD_TOTAL_SQL, params)[0][0]
+    return db.fetch(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0][0]
 
 
 def attachment_for(*, user: User, attachment_id: int) -> Attachment:
