@@ -1,6 +1,6 @@
 """The sign-in backends: Django's (username), allauth's (e-mail) and ours (any customer number the user owns).
 
-Each loads the signed-in user of every page by one prepared PostgreSQL statement (ibok.core.db) instead of an
+Each loads the signed-in user of every page by one prepared PostgreSQL statement (core.db) instead of an
 ORM query; authentication itself is the original backends' own.
 """
 
@@ -8,7 +8,7 @@ from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends as django_backends
 
 from accounts.models import AccessRole, CustomerAccess, User
-from ibok.core import db
+from core import db
 
 # The twin of ModelBackend.get_user's query (tests/core/test_sql_twins.py compares the two).
 _USER_SQL = f"SELECT {db.columns(User, 'u')} FROM accounts_user u WHERE u.id = %(id)s"

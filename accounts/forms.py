@@ -10,7 +10,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from stdnum.pl import nip
 
 from accounts.models import Customer, User
-from ibok.core import uploads
+from core import uploads
 
 POSTAL_CODE = r"^[0-9]{2}-[0-9]{3}$"
 

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from ibok.core.models import SyncedModel
+from core.models import SyncedModel
 
 
 class User(AbstractUser):

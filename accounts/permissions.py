@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
-from ibok.core import db
+from core import db
 
 # Up to this many ids (whole customers plus single delivery points) a scope filters by id lists; beyond it the
 # ids cost more to send than the rule's subqueries cost to run (a manager of 1,500 customers' points: 2 ms more
@@ -74,7 +74,7 @@ class Scope:
 
     def sql_params(self) -> dict[str, object]:
         """The scope as the hand-written reads take it: %(full)s customers and %(points)s delivery points as
-        arrays, and %(customer)s, the one whole customer or None (ibok.core.db.scoped_sql)."""
+        arrays, and %(customer)s, the one whole customer or None (core.db.scoped_sql)."""
         return {
             "full": sorted(self.full_customer_ids),
             "points": sorted(self.partial_point_ids),
@@ -128,7 +128,7 @@ def _access_rows(user: User) -> list[tuple[int, bool, int | None]]:
     return list(CustomerAccess.objects.filter(user=user).values_list("customer_id", "all_points", "points__id"))
 
 
-# The PostgreSQL twin of _access_rows, read on every page (ibok.core.db; tests/core/test_sql_twins.py).
+# The PostgreSQL twin of _access_rows, read on every page (core.db; tests/core/test_sql_twins.py).
 _ACCESS_ROWS_SQL = """
 SELECT a.customer_id, a.all_points, granted.deliverypoint_id
 FROM accounts_customeraccess a LEFT JOIN accounts_customeraccess_points granted ON granted.customeraccess_id = a.id

@@ -34,7 +34,7 @@ from accounts.models import (
     TermsVersion,
     User,
 )
-from ibok.core.services import audit_record, outbox_put
+from core.services import audit_record, outbox_put
 
 
 class RegistrationLinkUsed(Exception):

@@ -1,13 +1,13 @@
 """Django's database sessions, read on PostgreSQL by one prepared statement instead of an ORM query.
 
 Every signed-in page reads its session first; the ORM's building and compiling of that one query cost as much
-Python as PostgreSQL's answer (ibok.core.db). Writing, expiry and clearing stay Django's own.
+Python as PostgreSQL's answer (core.db). Writing, expiry and clearing stay Django's own.
 """
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
 
-from ibok.core import db
+from core import db
 
 # The twin of DatabaseSessionStore._get_session_from_db (tests/core/test_sql_twins.py compares the two).
 _SESSION_SQL = """

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/overview.py [--customers 5000] [--properties 500] [--requests 40] [--reuse]
 
-Loads the demo billing data (billing.sync.demo.write_demo_batch + billing.services.batch_import) for N customers
+Loads the demo billing data (demo.batch.write_demo_batch + billing.services.batch_import) for N customers
 into a fresh PostgreSQL database `ibok_bench_overview` (kept with --reuse when it already holds them), grants one
 manager 500 of those customers (every fifth one for its first delivery point only, the others in full), opens a
 case for every tenth, and requests the overview through Django's test Client (the whole middleware stack and
@@ -58,7 +58,7 @@ def load(customers: int, years: int) -> None:
     from django.utils import timezone
 
     from billing import services
-    from billing.sync import demo
+    from demo import batch as demo
 
     call_command("migrate", verbosity=0)
     folder = ROOT / "bench" / "out" / f"demo-{customers}-{years}-1"

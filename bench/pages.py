@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20] [--cpu 300]
 
-Loads the demo billing data (billing.sync.demo) for N customers into the database `ibok_bench_pages`
+Loads the demo billing data (demo.batch) for N customers into the database `ibok_bench_pages`
 (dropped and created unless --reuse finds it loaded), signs a typical customer in, starts gunicorn (2 sync workers
 per core unless told otherwise) with a bench-only URLconf that adds a bare Django view, and loads each URL
 from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99 latency and the ratio to the
@@ -65,7 +65,7 @@ def load(customers: int, years: int) -> None:
     from django.utils import timezone
 
     from billing import services
-    from billing.sync import demo
+    from demo import batch as demo
 
     call_command("migrate", verbosity=0)
     folder = ROOT / "bench" / "out" / f"demo-{customers}-{years}-1"

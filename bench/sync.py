@@ -47,8 +47,9 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from billing.sync import demo, runner
+    from billing.sync import runner
     from billing.sync.sources import FileDropSource
+    from demo import batch as demo
     from tests.billing.snapshots import SYNCED_MODELS
 
     call_command("migrate", verbosity=0)

@@ -22,7 +22,7 @@ from billing.models import (
     PaymentAllocation,
     SyncRun,
 )
-from ibok.core.services import audit_record
+from core.services import audit_record
 
 
 class InvoiceLineInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
-from ibok.core.templatetags.ibok import format_money
+from core.templatetags.ibok import format_money
 
 
 def _escape(text: str) -> str:

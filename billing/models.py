@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from getpaid.abstracts import AbstractOrder
 
 from accounts.models import Customer, DeliveryPoint
-from ibok.core.models import SyncedModel
+from core.models import SyncedModel
 
 # gross = net + vat, written with half a grosz of slack: SQLite does this sum in floating point, where
 # 220.04 + 17.61 != 237.65. On PostgreSQL numeric is exact, so for two-decimal amounts this is equality.

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from billing import qr
 from billing.models import Invoice, InvoiceKind
-from ibok.core.money import amount_in_words_pl
+from core.money import amount_in_words_pl
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 ZERO = Decimal("0.00")

@@ -31,7 +31,7 @@ from billing.models import (
     SyncRun,
     SyncStatus,
 )
-from ibok.core import db
+from core import db
 
 ZERO = Decimal("0.00")
 
@@ -131,7 +131,7 @@ def customers_for(*, scope: Scope) -> QuerySet[Customer]:
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
 #
-# Every reader here has a hand-written PostgreSQL twin (ibok.core.db: the ORM's Python costs more than the queries
+# Every reader here has a hand-written PostgreSQL twin (core.db: the ORM's Python costs more than the queries
 # themselves); tests/core/test_sql_twins.py holds each twin to its ORM original. The scope enters the SQL as two
 # arrays: whole customers, and the single delivery points of partially managed ones.
 
@@ -140,7 +140,7 @@ def _use_sql(scope: Scope) -> bool:
     return db.sql_twins_enabled() and scope.is_small
 
 
-# An invoice in scope: (for any scope, for one whole customer), as ibok.core.db.scoped_sql takes them.
+# An invoice in scope: (for any scope, for one whole customer), as core.db.scoped_sql takes them.
 _IN_SCOPE = (
     "(i.customer_id = ANY(%(full)s::bigint[]) OR i.delivery_point_id = ANY(%(points)s::bigint[]))",
     "i.customer_id = %(customer)s",

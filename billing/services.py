@@ -29,8 +29,8 @@ from billing.models import (
 )
 from billing.payments.przelewy24 import PaymentProcessor
 from billing.sync.importer import BatchRefused, Loader
-from ibok.core.money import round_money
-from ibok.core.services import outbox_put
+from core.money import round_money
+from core.services import outbox_put
 
 logger = logging.getLogger(__name__)
 

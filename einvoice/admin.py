@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import uploads
 from einvoice import selectors, services
 from einvoice.models import (
     AddressVerification,
@@ -29,7 +30,6 @@ from einvoice.models import (
     PaperForm,
     PaperFormKind,
 )
-from ibok.core import uploads
 
 SCAN_EXTENSIONS = ["pdf", "jpg", "jpeg", "png"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024

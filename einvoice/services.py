@@ -25,6 +25,8 @@ from accounts.models import Consent as AccountConsent
 from accounts.models import ConsentKind, Customer, Registration, RegistrationStatus, User
 from billing import services as billing_services
 from billing.models import Invoice
+from core.db import pk_in
+from core.services import audit_record, outbox_put
 from einvoice import selectors, tasks
 from einvoice.models import (
     AddressVerification,
@@ -40,8 +42,6 @@ from einvoice.models import (
     PaperFormKind,
     VerificationPurpose,
 )
-from ibok.core.db import pk_in
-from ibok.core.services import audit_record, outbox_put
 from tickets import services as ticket_services
 from tickets.models import CaseType
 

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "getpaid",
-    "ibok.core",
+    "core",
     "accounts",
     "meters",
     "billing",
@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "einvoice",
     "notices",
 ]
+# The simulated billing system and its commands (demo/): for the demo, the tests and the benches, never production.
+IBOK_DEMO = env_bool("IBOK_DEMO", default=DEBUG)
+if IBOK_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -101,7 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "ibok.pages.context_processors.portal",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -147,7 +151,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(minutes=env_int("IBOK_SYNC_INTERVAL_MINUTES", 60)),
     },
     "billing-sync-watchdog": {"task": "billing.tasks.sync_watchdog", "schedule": timedelta(minutes=15)},
-    "outbox-deliver": {"task": "ibok.core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
+    "outbox-deliver": {"task": "core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }

@@ -5,7 +5,7 @@ admin.site.index_template = "admin/ibok_index.html"  # the billing sync alarm ab
 admin.site.site_header = "iBOK"
 
 urlpatterns = [
-    path("", include("ibok.pages.urls")),
+    path("", include("portal.urls")),
     path("account/", include("allauth.urls")),
     path("", include("accounts.urls")),  # register/, terms/, settings/
     path("billing/", include("billing.urls")),

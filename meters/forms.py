@@ -5,7 +5,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from ibok.core import uploads
+from core import uploads
 from meters import consumption
 from meters.selectors import Scope
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DeliveryPoint
-from ibok.core.models import SyncedModel
+from core.models import SyncedModel
 
 
 class MeterKind(models.TextChoices):

@@ -12,7 +12,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from ibok.core import services as core_services
+from core import services as core_services
 from meters import selectors
 from meters.models import Medium, Meter, Reading, ReadingSource, ReadingStatus
 from meters.window import reading_window

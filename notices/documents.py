@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from ibok.core import uploads
+from core import uploads
 
 
 class DocumentRejected(Exception):

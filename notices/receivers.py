@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Invoice
-from ibok.core.db import pk_in
+from core.db import pk_in
 from notices import tasks
 
 

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from accounts import permissions
 from accounts.models import User
 from accounts.selectors import visible_delivery_points
-from ibok.core import db
+from core import db
 from notices.models import (
     Announcement,
     AnnouncementTarget,
@@ -55,7 +55,7 @@ def announcements_for(
     )
 
 
-# The PostgreSQL twin of the ORM query above (ibok.core.db; tests/core/test_sql_twins.py compares the two).
+# The PostgreSQL twin of the ORM query above (core.db; tests/core/test_sql_twins.py compares the two).
 _ANNOUNCEMENTS_SQL = f"""
 SELECT {db.columns(Announcement, "a")},
     EXISTS (

@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.models import Contract, CustomerAccess, DeliveryPoint, User
 from billing.models import Invoice, InvoiceKind
-from ibok.core.db import pk_in
-from ibok.core.services import audit_record
+from core.db import pk_in
+from core.services import audit_record
 from meters.models import Meter
 from notices import selectors, sms, tasks
 from notices.models import (

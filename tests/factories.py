@@ -29,7 +29,7 @@ from billing.models import (
     SyncRun,
     SyncStatus,
 )
-from ibok.core.money import round_money, vat_for
+from core.money import round_money, vat_for
 from meters.models import Medium, Meter, MeterKind, Reading, ReadingSource, ReadingStatus
 from tickets.models import Case, CaseStatus, CaseType, Message, Sender
 

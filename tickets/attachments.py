@@ -8,7 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ibok.core import uploads
+from core import uploads
 from tickets.models import AttachmentType
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import Customer, DeliveryPoint, User
 from accounts.selectors import visible_customers, visible_delivery_points
-from ibok.core import db
+from core import db
 from meters.models import Meter
 from tickets.models import Attachment, Case, Message, Sender
 
@@ -135,7 +135,7 @@ def unread_total(*, user: User, scope: permissions.Scope | None = None) -> int:
     return Message.objects.filter(case__in=cases, sender=Sender.STAFF, read_at__isnull=True).count()
 
 
-# The PostgreSQL twin of the ORM count above (ibok.core.db; tests/core/test_sql_twins.py compares the two): shown on
+# The PostgreSQL twin of the ORM count above (core.db; tests/core/test_sql_twins.py compares the two): shown on
 # every page. A case is visible by its customer or delivery point (cases_in), the latter's customer included.
 _UNREAD_TOTAL_SQL = """
 SELECT count(*) FROM tickets_message m

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessRole, Customer, DeliveryPoint, User
-from ibok.core.services import audit_record, outbox_put
+from core.services import audit_record, outbox_put
 from tickets import tasks
 from tickets.attachments import AttachmentRejected, CheckedFile, check_files
 from tickets.models import (

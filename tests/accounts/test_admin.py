@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import DeletionRequest, LoginEvent, Registration, RegistrationStatus
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from accounts.models import (
     LoginEvent,
     User,
 )
-from ibok.core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from stdnum import iban
 from stdnum.pl import nip, pesel
 
-from billing.sync.demo import ENTITIES, crc8, write_demo_batch
+from demo.batch import ENTITIES, crc8, write_demo_batch
 
 TODAY = date(2026, 11, 21)
 MONEY = re.compile(r"^-?\d+\.\d{2}$")

@@ -343,7 +343,7 @@ def test_new_invoices_are_announced_once_after_commit(tmp_path, django_capture_o
 def test_loading_the_demo_data_set_twice_leaves_identical_rows_and_values(tmp_path):
     from datetime import date
 
-    from billing.sync import demo
+    from demo import batch as demo
     from tests.billing.snapshots import synced_row_count, synced_state
 
     folder = tmp_path / "demo"

@@ -9,7 +9,7 @@ from getpaid.models import Payment as GetpaidPayment
 from getpaid.types import PaymentStatus as GetpaidStatus
 
 from billing.models import BrokerEvent, BrokerEventOutcome, OnlinePayment
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 from tests import factories
 from tests.billing.conftest import registration_from_redirect, signed_notification
 

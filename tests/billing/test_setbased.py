@@ -178,7 +178,7 @@ def test_every_entity_but_customers_loads_set_based():
 def test_the_demo_batch_loads_identically_both_ways(tmp_path, monkeypatch):
     from datetime import date
 
-    from billing.sync import demo
+    from demo import batch as demo
 
     folder = tmp_path / "demo"
     demo.write_demo_batch(folder, customers=40, seed=3, years=2, today=date(2026, 11, 21))

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from billing.models import Invoice, SyncRun, SyncStatus
-from billing.sync import demo, runner
-from billing.sync.demo_server import DemoBillingSystem, serve
+from billing.sync import runner
 from billing.sync.lock import SYNC_LOCK_KEY, sync_lock
 from billing.sync.sources import FileDropSource, HttpPullSource, SourceUnavailable
-from ibok.core import services as core_services
-from ibok.core.models import OutboxMessage, OutboxStatus
+from core import services as core_services
+from core.models import OutboxMessage, OutboxStatus
+from demo import batch as demo
+from demo.server import DemoBillingSystem, serve
 from tests.billing.snapshots import synced_state
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import SyncRun, SyncStatus
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -19,12 +19,12 @@ from django.utils import timezone
 from accounts.models import Customer
 from billing import tasks
 from billing.models import Invoice, SyncRun, SyncStatus
-from billing.sync import demo
-from billing.sync.demo_server import DemoBillingSystem, serve
+from core import tasks as core_tasks
+from core.models import OutboxMessage, OutboxStatus
+from core.services import outbox_put
+from demo import batch as demo
+from demo.server import DemoBillingSystem, serve
 from ibok.celery import app as celery_app
-from ibok.core import tasks as core_tasks
-from ibok.core.models import OutboxMessage, OutboxStatus
-from ibok.core.services import outbox_put
 from meters.models import Reading
 from tests.billing.snapshots import SYNCED_MODELS, synced_row_count, synced_state
 from tests.worker import Worker, wait_for

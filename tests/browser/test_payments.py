@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import OnlinePayment
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 from tests import factories
 from tests.browser.conftest import assert_no_axe_violations, assert_no_csp_violations, login, screenshot
 

@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from ibok.core.templatetags.ibok import format_money, money
+from core.templatetags.ibok import format_money, money
 
 NBSP = "\u00a0"
 

@@ -1,4 +1,4 @@
-"""The hand-written PostgreSQL reads (ibok.core.db) against their ORM originals, on the same data and scopes.
+"""The hand-written PostgreSQL reads (core.db) against their ORM originals, on the same data and scopes.
 
 Each twin must return what its original returns, value for value, for a customer's own scope, several customers,
 a manager of some delivery points, a mix of both, and nobody; otherwise a page would show one thing on SQLite and
@@ -21,7 +21,7 @@ from accounts.models import AccessRole
 from accounts.permissions import Scope
 from billing import selectors as billing_selectors
 from billing.models import OnlinePayment, OnlinePaymentItem, PaymentChannel
-from ibok.core import db
+from core import db
 from notices import selectors as notices_selectors
 from notices.models import Announcement, AnnouncementTarget
 from tests import factories

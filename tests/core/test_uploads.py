@@ -5,7 +5,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from ibok.core import uploads
+from core import uploads
 
 
 def png_bytes() -> bytes:

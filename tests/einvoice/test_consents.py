@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core import mail
 
+from core.models import OutboxMessage
 from einvoice import services
 from einvoice.models import (
     AddressVerification,
@@ -15,7 +16,6 @@ from einvoice.models import (
     EventKind,
     VerificationPurpose,
 )
-from ibok.core.models import OutboxMessage
 from tests.einvoice.conftest import NOW
 from tests.einvoice.helpers import token_from_mail
 from tickets.models import Case, CaseType

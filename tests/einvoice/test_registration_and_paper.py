@@ -12,9 +12,9 @@ from django.utils import timezone
 from accounts import signals as account_signals
 from accounts.models import Consent as AccountConsent
 from accounts.models import ConsentKind, Registration, RegistrationStatus
+from core.models import OutboxMessage
 from einvoice import services, tasks
 from einvoice.models import Consent, ConsentSource, ConsentStatus, EventKind, PaperForm, PaperFormKind
-from ibok.core.models import OutboxMessage
 from tests import factories
 from tests.einvoice.conftest import NOW, scan
 from tests.einvoice.helpers import token_from_mail

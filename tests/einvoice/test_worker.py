@@ -22,8 +22,8 @@ from django.db import connection
 from accounts.models import Customer
 from billing import tasks as billing_tasks
 from billing.models import Invoice, SyncRun, SyncStatus
-from billing.sync import demo
-from billing.sync.demo_server import DemoBillingSystem, serve
+from demo import batch as demo
+from demo.server import DemoBillingSystem, serve
 from einvoice import services
 from einvoice import tasks as einvoice_tasks
 from einvoice.models import ConsentStatus, Delivery, DeliveryStatus

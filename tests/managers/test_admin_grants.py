@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import AccessRole, CustomerAccess, ManagerRequest, ManagerRequestStatus, User
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from tests.managers.world import PDF_BYTES
 
 pytestmark = pytest.mark.django_db

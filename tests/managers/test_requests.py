@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import ManagerRequest, ManagerRequestStatus
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from tests.managers.world import PDF_BYTES, PNG_BYTES, login_user
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AccessRole, ContactChange, CustomerAccess
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

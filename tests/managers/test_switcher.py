@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts import switcher
 from accounts.models import AccessRole
-from ibok.pages.selectors import DASHBOARD_MAX_CUSTOMERS
+from portal.selectors import DASHBOARD_MAX_CUSTOMERS
 from tests import factories
 
 pytestmark = pytest.mark.django_db

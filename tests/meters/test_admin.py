@@ -6,7 +6,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from meters.models import Reading, ReadingStatus
 from tests import factories
 

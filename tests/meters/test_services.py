@@ -12,7 +12,7 @@ from django.utils import translation
 from PIL import Image
 
 from billing.sync.importer import Loader
-from ibok.core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage
 from meters import selectors, services
 from meters.models import Reading, ReadingSource, ReadingStatus
 from tests import factories

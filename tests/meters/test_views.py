@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import AccessRole
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 from meters.models import MeterKind, Reading, ReadingStatus
 from tests import factories
 from tests.meters.conftest import add_readings

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessRole
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from notices import services
 from notices.models import Announcement, AnnouncementKind, AnnouncementTarget, Kind, Notification
 from tests import factories

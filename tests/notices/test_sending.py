@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AccessRole
 from billing.models import Invoice
 from billing.signals import invoices_imported
-from ibok.core.models import AuditLogEntry
+from core.models import AuditLogEntry
 from notices import services, sms
 from notices.models import Channel, Kind, LocalSms, Notification, NotificationStatus
 from tests import factories

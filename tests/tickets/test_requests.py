@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 from tests import factories
 from tickets.models import Case, CaseType
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from ibok.core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage
 from tests import factories
 from tickets import services, tasks
 from tickets.models import Case, CaseNote, CaseStatus, CaseType, Message, Sender

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 
-from ibok.core.models import AuditLogEntry, OutboxMessage, OutboxStatus
+from core.models import AuditLogEntry, OutboxMessage, OutboxStatus
 
 
 def audit_record(
@@ -53,7 +53,7 @@ def outbox_deliver_due(*, now: datetime, limit: int = 500) -> dict[str, int]:
     (skip_locked), so two workers never send the same one at the same time; the receiver's idempotency key
     check covers a worker that died after sending and before recording.
     """
-    from ibok.core import outbox
+    from core import outbox
 
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     heads: dict[str, int] = {}

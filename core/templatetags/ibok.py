@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from ibok.core.money import round_money
+from core.money import round_money
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from ibok.core import services
+from core import services
 
 
 @shared_task(ignore_result=True)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ibok.pages.selectors import OVERVIEW_SORTS, OverviewQuery
+from portal.selectors import OVERVIEW_SORTS, OverviewQuery
 
 SORT_LABELS = {
     "number": _("Customer number"),

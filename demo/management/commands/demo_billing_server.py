@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from billing.sync.demo_server import DemoBillingSystem, serve
+from demo.server import DemoBillingSystem, serve
 
 
 class Command(BaseCommand):

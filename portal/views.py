@@ -21,8 +21,8 @@ from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.sync import runner
-from ibok.pages import forms, selectors
 from notices import selectors as notices_selectors
+from portal import forms, selectors
 
 # The accessibility statement's dates: update them with every audit and every significant change.
 ACCESSIBILITY_STATEMENT_PUBLISHED = date(2026, 11, 21)
@@ -103,9 +103,9 @@ def _cache() -> str:
 def _broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "in-process (no REDIS_URL)"
-    from ibok.celery import app
+    from celery import current_app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "redis"
 

@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.models import AccessRole, Customer, CustomerAccess, CustomerKind, TermsVersion, User
 from billing import services
 from billing.models import Invoice
-from billing.sync import demo
+from demo import batch as demo
 
 DEMO_PASSWORD = "Demo1234"  # noqa: S105 - printed for the local demo only
 DEMO_TERMS = """§ 1. Regulamin określa zasady korzystania z Internetowego Biura Obsługi Klienta (iBOK).

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ibok.core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage
 
 
 @admin.register(AuditLogEntry)

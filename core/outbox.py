@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ibok.core.models import OutboxMessage
+from core.models import OutboxMessage
 
 
 class DeliveryFailed(Exception):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.sync.demo import write_demo_batch
+from demo.batch import write_demo_batch
 
 
 def _day(value: str) -> date:

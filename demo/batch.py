@@ -44,7 +44,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from ibok.core.money import round_money, vat_for
+from core.money import round_money, vat_for
 
 CONTRACT_VERSION = 1
 ENTITIES = ("customers", "contracts", "delivery_points", "meters", "readings", "invoices", "payments", "balances")
