@@ -145,6 +145,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "Europe/Warsaw"
+# Queues by kind, a worker (or a pool of them) per queue, so that a monthly billing run or a sync never delays
+# a password-reset mail: "interactive" for what a person waits for (account and case mails, an on-demand sync, a
+# PDF asked for now), "bulk" for e-invoice delivery, reminders and announcements, "sync" for the billing loop.
+# An exact task name wins over a pattern; a task no route names goes to the default queue, "interactive".
+IBOK_TASK_QUEUES = ("interactive", "bulk", "sync")
+IBOK_TASK_ROUTES = {
+    "billing.tasks.customer_sync": {"queue": "interactive"},
+    "billing.tasks.invoice_pdf_render": {"queue": "interactive"},
+    "einvoice.tasks.verification_email_send": {"queue": "interactive"},
+    "accounts.tasks.*": {"queue": "interactive"},
+    "tickets.tasks.*": {"queue": "interactive"},
+    "einvoice.tasks.*": {"queue": "bulk"},
+    "notices.tasks.*": {"queue": "bulk"},
+    "billing.tasks.*": {"queue": "sync"},
+    "core.tasks.outbox_deliver": {"queue": "sync"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = IBOK_TASK_ROUTES
 CELERY_BEAT_SCHEDULE: dict = {
     "billing-sync": {
         "task": "billing.tasks.billing_sync",

@@ -52,3 +52,27 @@ def test_staff_sees_an_alarm_when_no_sync_has_ever_succeeded(client):
     assert response.status_code == 503
     assert body["ok"] is False
     assert body["checks"]["last_sync"] == {"ok": False, "detail": "never"}
+
+
+def test_readiness_says_only_yes_or_no_to_anyone(client):
+    response = client.get(reverse("pages:ready"))
+
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction the connection really closes and reopens
+def test_readiness_fails_when_the_database_does_not_answer(client, monkeypatch):
+    from django.db import connection
+
+    # The database really refuses: the connection points at a port where nothing listens.
+    assert client.get(reverse("pages:ready")).status_code == 200
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "PORT", "1")
+    response = client.get(reverse("pages:ready"))
+    monkeypatch.undo()
+    connection.close()
+
+    assert response.status_code == 503
+    assert response.content == b"unavailable\n"
