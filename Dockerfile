@@ -13,11 +13,11 @@ ENV PATH="/app/.venv/bin:$PATH" DJANGO_SETTINGS_MODULE=ibok.settings PYTHONUNBUF
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --no-input -v0
 # The folders the named volumes mount over exist and belong to the non-root user before the first start, so a
 # new volume takes their owner and the portal can write uploads, PDFs and the billing drop.
-RUN useradd --system --home /app ibok \
+RUN useradd --system --uid 999 --home /app ibok \
     && mkdir -p /app/var/media /app/var/billing-drop /app/var/outbox /app/var/celery \
     && chown -R ibok /app/var
 USER ibok
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready/', timeout=4)"
 CMD ["gunicorn", "ibok.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

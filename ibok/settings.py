@@ -74,6 +74,7 @@ if IBOK_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "portal.probes.ReadinessProbeMiddleware",  # first: a probe's Host is the pod's address, and plain http
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -342,15 +343,25 @@ IBOK_PAYMENT_FEE = Decimal(os.environ.get("IBOK_PAYMENT_FEE", "1.00"))
 # Przelewy24 credentials; without them (and with IBOK_PAYMENT_SANDBOX on, the default with DEBUG) payments go
 # to the bundled sandbox broker, which speaks the same protocol from inside the portal.
 IBOK_PAYMENT_SANDBOX = env_bool("IBOK_PAYMENT_SANDBOX", DEBUG)
+# "transaction" when a transaction-mode pooler (PgBouncer) sits in front of PostgreSQL (docs/operations.md).
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in {"", "transaction", "session"}:
+    raise ImproperlyConfigured("DATABASE_POOLER is 'transaction', 'session' or empty.")
 # PostgreSQL's JIT compiles any query whose cost estimate is high (a subquery it will never run in full) and so
 # adds 30-100 ms to page queries that run in under a millisecond (bench/pages.py); a portal never gains from it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     # Parameters bound by the server, and a statement run 5 times on a connection prepared there: PostgreSQL then
     # stops re-planning the pages' queries (about 1 ms of its CPU per dashboard, bench/pages.py). Behind a
-    # transaction-mode pooler (PgBouncer < 1.21) set DATABASE_PREPARED_STATEMENTS=0.
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # transaction-mode pooler they are off (below).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True) and not DATABASE_POOLER:
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    if DATABASE_POOLER == "transaction":
+        # PgBouncer in transaction mode hands each transaction to any server connection: a statement prepared on
+        # one is unknown on the next, and a cursor declared outside a transaction is gone. Client-side binding
+        # and no automatic preparing (prepare_threshold None), and no server-side cursors for .iterator().
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 GETPAID_ORDER_MODEL = "billing.OnlinePayment"
 GETPAID_BACKEND_SETTINGS = {
     "przelewy24": {

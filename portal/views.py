@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions, switcher
 from accounts.selectors import visible_customers
@@ -108,20 +108,6 @@ def _broker() -> str:
     with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "redis"
-
-
-@require_GET
-def ready(request: HttpRequest) -> HttpResponse:
-    """For load balancers and orchestrators (Kubernetes' readiness probe, Docker's HEALTHCHECK): can this web
-    process serve pages, i.e. do its database and cache answer? Open to anyone, so it says nothing more than
-    yes or no; the staff page below names each dependency, the broker and the sync's age, which are not a reason
-    to take a web process out of service."""
-    healthy = _check(_database)["ok"] and _check(_cache)["ok"]
-    response = HttpResponse(
-        "ok\n" if healthy else "unavailable\n", content_type="text/plain", status=200 if healthy else 503
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @staff_member_required

@@ -77,7 +77,6 @@ MATRIX: dict[str, list[Case]] = {
     "pages:accessibility": [Case(expect=public())],
     "pages:data-refresh": [Case(expect=signed_in(405), label="POST only")],
     "pages:health": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": REDIRECT, "staff": (200, 503)})],
-    "pages:ready": [Case(expect=public())],
     "pages:manager-overview": [Case(expect=signed_in())],
     "pages:manager-overview-csv": [Case(expect=signed_in())],
     "pages:manager-pay": [Case(expect=signed_in())],
