@@ -124,3 +124,13 @@ def test_kubernetes_uses_only_the_portals_own_image():
         for container in containers(doc)
     }
     assert images == {"ibok"}
+
+
+def test_kubernetes_sync_worker_and_migrations_bypass_the_pooler():
+    """The sync's session-level lock and the migrations need a direct connection (docs/operations.md)."""
+    config = by_kind("ConfigMap")["ibok"]["data"]
+    assert config["DATABASE_POOLER"] == "transaction"
+    for doc in [by_kind("Deployment")["ibok-worker-sync"], by_kind("Job")["ibok-migrate"]]:
+        env = {entry["name"]: entry for entry in containers(doc)[0]["env"]}
+        assert env["DATABASE_POOLER"]["value"] == ""
+        assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "DATABASE_DIRECT_URL"

@@ -95,3 +95,13 @@ def test_through_a_transaction_pooler_without_the_setting_they_break(pgbouncer):
 
     assert outcome.startswith("failed:")
     assert "does not exist" in outcome  # a prepared statement or a cursor left on another server connection
+
+
+def test_the_sync_refuses_to_run_through_a_transaction_pooler(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from billing.sync.lock import sync_lock
+
+    settings.DATABASE_POOLER = "transaction"
+    with pytest.raises(ImproperlyConfigured, match="direct"), sync_lock():
+        pass
