@@ -329,6 +329,8 @@ IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS = env_int("IBOK_CUSTOMER_SYNC_THROTTLE_SECON
 IBOK_OUTBOX_TRANSPORT = os.environ.get("IBOK_OUTBOX_TRANSPORT", "files")
 IBOK_OUTBOX_URL = os.environ.get("IBOK_OUTBOX_URL", "http://127.0.0.1:8765/v1/inbox")
 IBOK_OUTBOX_TOKEN = os.environ.get("IBOK_OUTBOX_TOKEN", "")
+# The secret shared with the billing system: every message carries an HMAC-SHA256 of its body made with it.
+IBOK_OUTBOX_SECRET = os.environ.get("IBOK_OUTBOX_SECRET", "demo-outbox-secret" if DEBUG else "")
 IBOK_OUTBOX_DIR = Path(os.environ.get("IBOK_OUTBOX_DIR", VAR_DIR / "outbox"))
 IBOK_OUTBOX_MAX_ATTEMPTS = env_int("IBOK_OUTBOX_MAX_ATTEMPTS", 12)
 # A sync older than this raises the alarm on the health page.
@@ -380,7 +382,10 @@ IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
 # A closed case can be reopened by the customer for this many days.
 IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
 # The portal's public address, for links in e-mails sent by background tasks.
-IBOK_PORTAL_URL = os.environ.get("IBOK_PORTAL_URL", "http://localhost:8000")
+# Required in production (`check --deploy`); the demo derives it from the PORT it runs on.
+IBOK_PORTAL_URL = os.environ.get(
+    "IBOK_PORTAL_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}" if DEBUG else ""
+)
 
 # Notifications, announcements and documents (issue 9, the notices app). Reminders go out daily at this hour
 # (Europe/Warsaw); each kind looks this many days ahead. A new invoice is announced only if issued recently, so

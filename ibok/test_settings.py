@@ -7,6 +7,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("IBOK_DEMO", "1")  # the simulated billing system is part of the tests
+os.environ.setdefault("IBOK_OUTBOX_SECRET", "test-outbox-secret")
+os.environ.setdefault("IBOK_PORTAL_URL", "http://localhost:8000")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 from ibok.settings import *  # noqa: E402,F403
