@@ -130,16 +130,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: the cache, Celery's broker and result store. Without it tasks run in-process.
+# Redis: the cache, Celery's broker and result store. Without it, the embedded demo (scripts/demo) runs a real
+# Celery worker and beat on kombu's filesystem transport in IBOK_BROKER_DIR, and its processes share a cache in
+# files; with neither, tasks run in-process (a single-process development server, the tests' default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+IBOK_BROKER_DIR = "" if REDIS_URL else os.environ.get("IBOK_BROKER_DIR", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif IBOK_BROKER_DIR:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+if IBOK_BROKER_DIR:
+    Path(IBOK_BROKER_DIR).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": IBOK_BROKER_DIR, "data_folder_out": IBOK_BROKER_DIR}
+else:
+    CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or IBOK_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
