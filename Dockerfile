@@ -1,4 +1,7 @@
-FROM python:3.13-slim-bookworm
+# The official Python image; where no registry can be reached, a local Debian bookworm root with Python 3.13
+# (docs/operations.md, "Building the image without a registry") serves: --build-arg BASE_IMAGE=...
+ARG BASE_IMAGE=python:3.13-slim-bookworm
+FROM ${BASE_IMAGE}
 # WeasyPrint needs Pango; HarfBuzz subsetting makes PDFs 2.3x faster; gettext for the catalogs.
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
@@ -6,7 +9,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN UV_PYTHON_DOWNLOADS=never uv sync --frozen --no-dev --no-install-project
 # .dockerignore keeps a host's .venv, var/ and caches out of this copy.
 COPY . .
 ENV PATH="/app/.venv/bin:$PATH" DJANGO_SETTINGS_MODULE=ibok.settings PYTHONUNBUFFERED=1 IBOK_VAR_DIR=/app/var
