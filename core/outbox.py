@@ -1,5 +1,7 @@
 """Delivery of outbox messages to the billing system: over HTTP, or as files for a file-based interface."""
 
+import hashlib
+import hmac
 import json
 import os
 import urllib.error
@@ -26,16 +28,35 @@ def message_body(message: OutboxMessage) -> dict:
     }
 
 
+SIGNATURE_HEADER = "X-Ibok-Signature"
+
+
+def signature(body: bytes, secret: str | None = None) -> str:
+    """HMAC-SHA256 of the exact bytes sent, with the secret shared with the billing system (docs/billing-sync.md)."""
+    key = (settings.IBOK_OUTBOX_SECRET if secret is None else secret).encode()
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, value: str, secret: str) -> bool:
+    return bool(secret) and hmac.compare_digest(signature(body, secret), value or "")
+
+
+def encoded_body(message: OutboxMessage) -> bytes:
+    return json.dumps(message_body(message), ensure_ascii=False).encode()
+
+
 def deliver_http(message: OutboxMessage) -> None:
+    body = encoded_body(message)
     request = urllib.request.Request(
         settings.IBOK_OUTBOX_URL,
-        data=json.dumps(message_body(message)).encode(),
+        data=body,
         method="POST",
         headers={
-            "Content-Type": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
             "Authorization": f"Bearer {settings.IBOK_OUTBOX_TOKEN}",
             # The receiver keeps the keys it has seen: a message delivered twice is booked once.
             "Idempotency-Key": message.idempotency_key,
+            SIGNATURE_HEADER: signature(body),
         },
     )
     try:
@@ -55,8 +76,11 @@ def deliver_file(message: OutboxMessage) -> None:
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in message.idempotency_key)
     target = folder / f"{message.created_at:%H%M%S}-{message.pk:010d}-{name}.json"
     partial = target.with_suffix(".part")
+    body = encoded_body(message)
     try:
-        partial.write_text(json.dumps(message_body(message), ensure_ascii=False), encoding="utf-8")
+        # The signature first, then the message: a reader that sees the .json finds its .json.sig beside it.
+        Path(f"{target}.sig").write_text(signature(body) + "\n", encoding="ascii")
+        partial.write_bytes(body)
         os.replace(partial, target)  # the reader never sees half a file
     except OSError as exc:
         raise DeliveryFailed(str(exc)) from exc

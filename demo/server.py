@@ -1,18 +1,24 @@
 """A small local billing system for the demo and the tests: serves batches over the HTTP pull API and takes
-the portal's outbox messages, the way a real billing system would (docs/billing-sync.md, "HTTP pull").
+the portal's outbox messages, the way a real billing system would (docs/billing-sync.md, "HTTP pull" and
+"What the portal sends back").
 
-It keeps everything in memory, which suits demo-sized data; it is not for production.
+It checks each message's signature, keeps the idempotency keys it has seen, and books what it is sent: an online
+payment becomes a payment settling the invoices it names, a self-reading a confirmed reading, a contact change
+the customer's new address and phone. Each booking is a change with a new `changed_at`, so the portal's next
+sync brings it back. It keeps everything in memory, which suits demo-sized data; it is not for production.
 """
 
 import json
 import threading
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from billing.sync.importer import CONTRACT_VERSION, ENTITIES
+from core.outbox import SIGNATURE_HEADER, signature_valid
 
 ENTITY_NAMES = [entity.name for entity in ENTITIES]
 
@@ -20,8 +26,9 @@ ENTITY_NAMES = [entity.name for entity in ENTITIES]
 class DemoBillingSystem:
     """Records by entity and id (a later change replaces the earlier), and the inbox of outbox messages."""
 
-    def __init__(self, *, token: str):
+    def __init__(self, *, token: str, secret: str = ""):
         self.token = token
+        self.secret = secret  # the outbox signature's shared secret; messages are not checked without one
         self.records: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_NAMES}
         self.inbox: dict[str, dict] = {}  # idempotency key -> message
         self.inbox_posts = 0  # every POST, duplicates and failures included
@@ -83,6 +90,7 @@ class DemoBillingSystem:
         return {"records": page, "next_page_token": str(offset + size) if more else None}
 
     def receive(self, key: str, message: dict) -> int:
+        """201 booked, 409 a key seen before (booked once), 422 a message this contract does not know."""
         with self.lock:
             self.inbox_posts += 1
             if self.fail_next_posts > 0:
@@ -90,14 +98,79 @@ class DemoBillingSystem:
                 return 503
             if key in self.inbox:
                 return 409
+            if message.get("kind") not in BOOKINGS or message.get("idempotency_key") != key:
+                return 422
+            try:
+                BOOKINGS[message["kind"]](self, message["payload"], self._next_moment())
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                return 422  # a payload the contract does not describe
             self.inbox[key] = message
             return 201
+
+    def _next_moment(self) -> str:
+        """A change time later than every record's, so the portal's next changed-since pull includes it."""
+        latest = max(
+            (datetime.fromisoformat(r["changed_at"]) for records in self.records.values() for r in records.values()),
+            default=datetime.now(UTC),
+        )
+        return max(datetime.now(UTC), latest + timedelta(milliseconds=1)).isoformat()
+
+    def _book_payment(self, payload: dict, now: str) -> None:
+        allocations = [item for item in payload["invoices"] if item["invoice_id"] in self.records["invoices"]]
+        amount = Decimal(payload["amount"])
+        self.put("payments", {
+            "id": f"P-{payload['portal_reference']}", "changed_at": now,
+            "customer_id": payload["customer_id"], "paid_date": now[:10], "amount": f"{amount:.2f}",
+            "channel": "ONLINE", "title": f"Płatność online {payload['portal_reference']}",
+            "portal_reference": payload["portal_reference"],
+            "allocations": [{"invoice_id": item["invoice_id"], "amount": item["amount"]} for item in allocations],
+        })  # fmt: skip
+        for item in allocations:
+            invoice = self.records["invoices"][item["invoice_id"]]
+            left = max(Decimal(invoice["outstanding"]) - Decimal(item["amount"]), Decimal("0"))
+            self.put("invoices", {**invoice, "outstanding": f"{left:.2f}", "changed_at": now})
+        balance = self.records["balances"].get(payload["customer_id"])
+        if balance:
+            self.put("balances", {
+                **balance, "changed_at": now, "as_of": now,
+                "balance": f"{Decimal(balance['balance']) - amount:.2f}",
+                "overdue": f"{max(Decimal(balance['overdue']) - amount, Decimal('0')):.2f}",
+            })  # fmt: skip
+
+    def _book_reading(self, payload: dict, now: str) -> None:
+        if payload["meter_id"] in self.records["meters"]:
+            self.put("readings", {
+                "id": f"R-{payload['portal_reference']}", "changed_at": now, "meter_id": payload["meter_id"],
+                "read_date": payload["read_date"], "value": payload["value"], "source": "SELF",
+                "portal_reference": payload["portal_reference"],
+            })  # fmt: skip
+
+    def _book_contact_change(self, payload: dict, now: str) -> None:
+        customer = next(
+            (c for c in self.records["customers"].values() if c["number"] == payload["customer_number"]), None
+        )
+        if customer:
+            address = {**customer["address"], **payload["correspondence_address"]}
+            phone = payload.get("phone") or customer.get("phone")
+            self.put("customers", {**customer, "address": address, "phone": phone, "changed_at": now})
+
+    def _book_receipt(self, payload: dict, now: str) -> None:
+        """E-invoice consents and cases: recorded by the billing system's staff; nothing comes back by the sync."""
 
     def messages_by_kind(self) -> dict[str, list[dict]]:
         grouped: dict[str, list[dict]] = defaultdict(list)
         for message in self.inbox.values():
             grouped[message["kind"]].append(message)
         return dict(grouped)
+
+
+BOOKINGS = {
+    "online_payment": DemoBillingSystem._book_payment,
+    "reading": DemoBillingSystem._book_reading,
+    "contact_change": DemoBillingSystem._book_contact_change,
+    "einvoice_consent": DemoBillingSystem._book_receipt,
+    "case": DemoBillingSystem._book_receipt,
+}
 
 
 def make_handler(system: DemoBillingSystem) -> type[BaseHTTPRequestHandler]:
@@ -137,7 +210,15 @@ def make_handler(system: DemoBillingSystem) -> type[BaseHTTPRequestHandler]:
             if urlparse(self.path).path != "/v1/inbox":
                 self._send(404, {"error": "not found"})
                 return
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if system.secret and not signature_valid(raw, self.headers.get(SIGNATURE_HEADER, ""), system.secret):
+                self._send(401, {"error": "bad signature"})
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                self._send(400, {"error": "not JSON"})
+                return
             key = self.headers.get("Idempotency-Key") or body.get("idempotency_key", "")
             status = system.receive(key, body)
             self._send(status, {"status": status})

@@ -74,6 +74,7 @@ if IBOK_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "portal.probes.ReadinessProbeMiddleware",  # first: a probe's Host is the pod's address, and plain http
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,22 +130,50 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: the cache, Celery's broker and result store. Without it tasks run in-process.
+# Redis: the cache, Celery's broker and result store. Without it, the embedded demo (scripts/demo) runs a real
+# Celery worker and beat on kombu's filesystem transport in IBOK_BROKER_DIR, and its processes share a cache in
+# files; with neither, tasks run in-process (a single-process development server, the tests' default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+IBOK_BROKER_DIR = "" if REDIS_URL else os.environ.get("IBOK_BROKER_DIR", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif IBOK_BROKER_DIR:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+if IBOK_BROKER_DIR:
+    Path(IBOK_BROKER_DIR).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": IBOK_BROKER_DIR, "data_folder_out": IBOK_BROKER_DIR}
+else:
+    CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or IBOK_BROKER_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "Europe/Warsaw"
+# Queues by kind, a worker (or a pool of them) per queue, so that a monthly billing run or a sync never delays
+# a password-reset mail: "interactive" for what a person waits for (account and case mails, an on-demand sync, a
+# PDF asked for now), "bulk" for e-invoice delivery, reminders and announcements, "sync" for the billing loop.
+# An exact task name wins over a pattern; a task no route names goes to the default queue, "interactive".
+IBOK_TASK_QUEUES = ("interactive", "bulk", "sync")
+IBOK_TASK_ROUTES = {
+    "billing.tasks.customer_sync": {"queue": "interactive"},
+    "billing.tasks.invoice_pdf_render": {"queue": "interactive"},
+    "einvoice.tasks.verification_email_send": {"queue": "interactive"},
+    "accounts.tasks.*": {"queue": "interactive"},
+    "tickets.tasks.*": {"queue": "interactive"},
+    "einvoice.tasks.*": {"queue": "bulk"},
+    "notices.tasks.*": {"queue": "bulk"},
+    "billing.tasks.*": {"queue": "sync"},
+    "core.tasks.outbox_deliver": {"queue": "sync"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = IBOK_TASK_ROUTES
 CELERY_BEAT_SCHEDULE: dict = {
     "billing-sync": {
         "task": "billing.tasks.billing_sync",
@@ -310,6 +339,8 @@ IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS = env_int("IBOK_CUSTOMER_SYNC_THROTTLE_SECON
 IBOK_OUTBOX_TRANSPORT = os.environ.get("IBOK_OUTBOX_TRANSPORT", "files")
 IBOK_OUTBOX_URL = os.environ.get("IBOK_OUTBOX_URL", "http://127.0.0.1:8765/v1/inbox")
 IBOK_OUTBOX_TOKEN = os.environ.get("IBOK_OUTBOX_TOKEN", "")
+# The secret shared with the billing system: every message carries an HMAC-SHA256 of its body made with it.
+IBOK_OUTBOX_SECRET = os.environ.get("IBOK_OUTBOX_SECRET", "demo-outbox-secret" if DEBUG else "")
 IBOK_OUTBOX_DIR = Path(os.environ.get("IBOK_OUTBOX_DIR", VAR_DIR / "outbox"))
 IBOK_OUTBOX_MAX_ATTEMPTS = env_int("IBOK_OUTBOX_MAX_ATTEMPTS", 12)
 # A sync older than this raises the alarm on the health page.
@@ -324,15 +355,25 @@ IBOK_PAYMENT_FEE = Decimal(os.environ.get("IBOK_PAYMENT_FEE", "1.00"))
 # Przelewy24 credentials; without them (and with IBOK_PAYMENT_SANDBOX on, the default with DEBUG) payments go
 # to the bundled sandbox broker, which speaks the same protocol from inside the portal.
 IBOK_PAYMENT_SANDBOX = env_bool("IBOK_PAYMENT_SANDBOX", DEBUG)
+# "transaction" when a transaction-mode pooler (PgBouncer) sits in front of PostgreSQL (docs/operations.md).
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in {"", "transaction", "session"}:
+    raise ImproperlyConfigured("DATABASE_POOLER is 'transaction', 'session' or empty.")
 # PostgreSQL's JIT compiles any query whose cost estimate is high (a subquery it will never run in full) and so
 # adds 30-100 ms to page queries that run in under a millisecond (bench/pages.py); a portal never gains from it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     # Parameters bound by the server, and a statement run 5 times on a connection prepared there: PostgreSQL then
     # stops re-planning the pages' queries (about 1 ms of its CPU per dashboard, bench/pages.py). Behind a
-    # transaction-mode pooler (PgBouncer < 1.21) set DATABASE_PREPARED_STATEMENTS=0.
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # transaction-mode pooler they are off (below).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True) and not DATABASE_POOLER:
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    if DATABASE_POOLER == "transaction":
+        # PgBouncer in transaction mode hands each transaction to any server connection: a statement prepared on
+        # one is unknown on the next, and a cursor declared outside a transaction is gone. Client-side binding
+        # and no automatic preparing (prepare_threshold None), and no server-side cursors for .iterator().
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 GETPAID_ORDER_MODEL = "billing.OnlinePayment"
 GETPAID_BACKEND_SETTINGS = {
     "przelewy24": {
@@ -351,7 +392,10 @@ IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
 # A closed case can be reopened by the customer for this many days.
 IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
 # The portal's public address, for links in e-mails sent by background tasks.
-IBOK_PORTAL_URL = os.environ.get("IBOK_PORTAL_URL", "http://localhost:8000")
+# Required in production (`check --deploy`); the demo derives it from the PORT it runs on.
+IBOK_PORTAL_URL = os.environ.get(
+    "IBOK_PORTAL_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}" if DEBUG else ""
+)
 
 # Notifications, announcements and documents (issue 9, the notices app). Reminders go out daily at this hour
 # (Europe/Warsaw); each kind looks this many days ahead. A new invoice is announced only if issued recently, so

@@ -7,6 +7,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("IBOK_DEMO", "1")  # the simulated billing system is part of the tests
+os.environ.setdefault("IBOK_OUTBOX_SECRET", "test-outbox-secret")
+os.environ.setdefault("IBOK_PORTAL_URL", "http://localhost:8000")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 from ibok.settings import *  # noqa: E402,F403
@@ -16,6 +18,8 @@ from ibok.settings import BASE_DIR  # noqa: E402
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("IBOK_CELERY_EAGER", "1") == "1"
 # A real worker started by a test sends what it queues itself to the test's own queue (tests/worker.py).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("IBOK_CELERY_QUEUE", "celery")
+# ... so the production routes (IBOK_TASK_ROUTES, held by tests/core/test_task_routes.py) are off in tests.
+CELERY_TASK_ROUTES: dict = {}
 IBOK_OUTBOX_DIR = BASE_DIR / "var" / "test-outbox"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps the default
 # A worker process cannot share locmem's outbox: the worker tests pass the file backend (and EMAIL_FILE_PATH).

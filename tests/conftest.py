@@ -22,6 +22,24 @@ def customer_user(db, customer):
     return user
 
 
+@pytest.fixture(autouse=True, scope="session")
+def outbox_messages_keep_the_contract():
+    """Every outbox message any test makes the portal write must match docs/billing-sync.md, or the test fails
+    where it was written (tests/outbox_contract.py)."""
+    from django.db.models.signals import pre_save
+
+    from core.models import OutboxMessage
+    from tests.outbox_contract import contract_breaches
+
+    def check(sender, instance: OutboxMessage, **kwargs) -> None:
+        breaches = contract_breaches(instance.kind, instance.payload)
+        assert not breaches, f"an outbox message breaks the documented contract: {breaches}"
+
+    pre_save.connect(check, sender=OutboxMessage, dispatch_uid="outbox-contract")
+    yield
+    pre_save.disconnect(sender=OutboxMessage, dispatch_uid="outbox-contract")
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Redis is real and outlives a test: rate limits, throttles and alarms start from nothing each time."""

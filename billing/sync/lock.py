@@ -8,7 +8,9 @@ a cache key with a timeout serves.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 SYNC_LOCK_KEY = 0x1B0C_5C  # any constant unique among the portal's advisory locks
@@ -16,7 +18,14 @@ SYNC_LOCK_KEY = 0x1B0C_5C  # any constant unique among the portal's advisory loc
 
 @contextmanager
 def sync_lock() -> Iterator[bool]:
-    """Yields True when this process holds the lock, False when another sync runs."""
+    """Yields True when this process holds the lock, False when another sync runs.
+
+    Raises ImproperlyConfigured behind a transaction-mode pooler, which cannot keep a session's lock."""
+    if settings.DATABASE_POOLER == "transaction":
+        raise ImproperlyConfigured(
+            "The billing sync holds a session-level lock for its whole run: give the sync worker a direct "
+            "connection to PostgreSQL (DATABASE_URL without the pooler, DATABASE_POOLER empty)."
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK_KEY])

@@ -237,8 +237,16 @@ def test_on_demand_customer_syncs_are_throttled(customer, settings):
 
 def queue(customer_number: str, key: str) -> OutboxMessage:
     return core_services.outbox_put(
-        now=timezone.now(), kind="reading", customer_number=customer_number, idempotency_key=key, payload={"k": key}
+        now=timezone.now(), kind="reading", customer_number=customer_number, idempotency_key=key, payload=reading(key)
     )
+
+
+def reading(reference: str) -> dict:
+    """A self-reading's payload as the contract describes it (docs/billing-sync.md), of a meter billing lacks."""
+    return {
+        "portal_reference": reference, "meter_id": "M-none", "serial_number": "X1", "read_date": "2026-11-20",
+        "value": "123.000", "source": "SELF", "submitted_at": "2026-11-20T10:00:00+01:00", "has_photo": False,
+    }  # fmt: skip
 
 
 def test_outbox_messages_are_retried_after_the_receiver_fails_and_booked_once(billing_system, settings):

@@ -195,7 +195,16 @@ def test_the_worker_retries_outbox_delivery_after_the_receiver_fails_and_books_i
         kind="reading",
         customer_number="0100001",
         idempotency_key="reading:worker-test",
-        payload={"meter": "M1", "value": "123.000"},
+        payload={
+            "portal_reference": "worker-test",
+            "meter_id": "M1",
+            "serial_number": "X1",
+            "read_date": "2026-11-20",
+            "value": "123.000",
+            "source": "SELF",
+            "submitted_at": "2026-11-20T10:00:00+01:00",
+            "has_photo": False,
+        },  # fmt: skip
     )
     worker_factory()
 

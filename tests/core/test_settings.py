@@ -18,6 +18,8 @@ PRODUCTION_ENV = {
     "RECAPTCHA_PUBLIC_KEY": "production-public-key",
     "RECAPTCHA_PRIVATE_KEY": "production-private-key",
     "IBOK_SMSAPI_TOKEN": "production-smsapi-token",
+    "IBOK_PORTAL_URL": "https://ibok.example.pl",
+    "IBOK_OUTBOX_SECRET": "a-secret-shared-with-the-billing-system-0123456789",
 }
 
 
@@ -60,3 +62,23 @@ def test_production_without_an_sms_token_is_refused_by_the_deploy_check():
 
     assert result.returncode != 0
     assert "IBOK_SMSAPI_TOKEN" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("IBOK_PORTAL_URL", None, "core.E001"),
+        ("IBOK_PORTAL_URL", "http://ibok.example.pl", "core.E001"),
+        ("IBOK_OUTBOX_SECRET", None, "core.E002"),
+        ("IBOK_OUTBOX_SECRET", "short", "core.E002"),
+    ],
+)
+def test_production_without_the_public_address_or_the_outbox_secret_is_refused(name, value, check_id):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+    if value is not None:
+        env[name] = value
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode != 0
+    assert check_id in result.stdout + result.stderr

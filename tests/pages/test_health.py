@@ -52,3 +52,37 @@ def test_staff_sees_an_alarm_when_no_sync_has_ever_succeeded(client):
     assert response.status_code == 503
     assert body["ok"] is False
     assert body["checks"]["last_sync"] == {"ok": False, "detail": "never"}
+
+
+def test_readiness_says_only_yes_or_no_to_anyone(client):
+    response = client.get("/health/ready/")
+
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_readiness_answers_a_probe_at_the_pods_own_address_over_plain_http(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["ebok.example.pl"]
+
+    response = client.get("/health/ready/", HTTP_HOST="10.42.0.17:8000")
+
+    assert response.status_code == 200
+    assert client.get("/", HTTP_HOST="10.42.0.17:8000").status_code == 400  # everything else still checks the host
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction the connection really closes and reopens
+def test_readiness_fails_when_the_database_does_not_answer(client, monkeypatch):
+    from django.db import connection
+
+    # The database really refuses: the connection points at a port where nothing listens.
+    assert client.get("/health/ready/").status_code == 200
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "PORT", "1")
+    response = client.get("/health/ready/")
+    monkeypatch.undo()
+    connection.close()
+
+    assert response.status_code == 503
+    assert response.content == b"unavailable\n"

@@ -13,9 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("folders", nargs="+", type=Path)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--token", default="demo-token")
+        parser.add_argument("--secret", default="", help="the outbox signature's shared secret (IBOK_OUTBOX_SECRET)")
 
-    def handle(self, *args, folders: list[Path], port: int, token: str, **options):
-        system = DemoBillingSystem(token=token)
+    def handle(self, *args, folders: list[Path], port: int, token: str, secret: str, **options):
+        system = DemoBillingSystem(token=token, secret=secret)
         for folder in folders:
             system.add_batch(folder)
         server = serve(system, port=port)
