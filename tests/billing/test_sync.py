@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Customer
+from billing import tasks
 from billing.models import Invoice, SyncRun, SyncStatus
 from billing.sync import runner
 from billing.sync.lock import SYNC_LOCK_KEY, sync_lock
@@ -229,8 +230,8 @@ def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next(http_source):
 def test_on_demand_customer_syncs_are_throttled(customer, settings):
     settings.IBOK_BILLING_SOURCE = "files"
 
-    first = runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
-    second = runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    first = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    second = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
 
     assert (first, second) == (True, False)
 
