@@ -70,7 +70,7 @@ def sync_run(*, source: Source, clock: Callable[[], datetime], customer: Custome
             status=SyncStatus.FAILED, finished_at=clock(), errors=[{"error": "abandoned: the worker stopped"}]
         )
         runs = _load_batches(source=source, clock=clock, customer=customer, run_id=run_id)
-        if runs:
+        if runs and customer is None:  # one customer's pull brings no PDFs: the hourly sync sweeps
             pdfs.orphan_pdfs_sweep()
         meter_services.self_readings_confirm(now=clock())
         logger.info("billing sync %s finished: %d batches loaded", run_id, len(runs))
