@@ -9,10 +9,12 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from getpaid.registry import registry
 
-        from billing.payments.przelewy24 import PaymentProcessor
+        from billing.payments import przelewy24, sandbox
 
-        if PaymentProcessor.slug not in registry:
-            registry.register(PaymentProcessor)
+        if przelewy24.PaymentProcessor.slug not in registry:
+            registry.register(przelewy24.PaymentProcessor)
+        # The bundled sandbox broker speaks Przelewy24's protocol; only the setting `transport` picks it.
+        przelewy24.TRANSPORTS.setdefault("sandbox", sandbox.SandboxTransport)
 
         from accounts.proofs import register_proof_checker
         from billing.selectors import last_invoice_matches
@@ -21,8 +23,6 @@ class BillingConfig(AppConfig):
 
         from accounts import signals as account_signals
         from billing import receivers
-        from billing.sync import runner
-        from meters import services as meter_services
 
         # The account was just activated (the signal fires after commit): bring that customer's data in now.
         account_signals.account_activated.connect(
@@ -36,6 +36,3 @@ class BillingConfig(AppConfig):
             signal.connect(
                 receivers.sync_run_changed, sender=SyncRun, dispatch_uid=f"billing.sync_run_changed.{signal}"
             )
-        # After every sync: a self-reading the billing system has now booked stops showing as pending.
-        if meter_services.self_readings_confirm not in runner.AFTER_SYNC_HOOKS:
-            runner.AFTER_SYNC_HOOKS.append(meter_services.self_readings_confirm)

@@ -28,7 +28,8 @@ from billing.models import (
     SyncStatus,
 )
 from billing.payments.przelewy24 import PaymentProcessor
-from billing.sync.importer import BatchRefused, Loader
+from billing.sync.contract import BatchRefused
+from billing.sync.loader import Loader
 from core.money import round_money
 from core.services import outbox_put
 

@@ -1,10 +1,15 @@
 """Billing background work. Tasks load rows by id and call one service."""
 
+from datetime import datetime
+
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Customer
 from billing.sync import runner
+from billing.sync.lock import SyncBusy
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -12,8 +17,8 @@ def billing_sync() -> None:
     """The hourly sync (Celery beat). A second one while the first runs just returns."""
     try:
         runner.sync_run(source=runner.source_from_settings(), clock=timezone.now)
-    except runner.SyncBusy:
-        return
+    except SyncBusy:
+        return  # the sync holding the lock has logged who it is
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=20, default_retry_delay=30)
@@ -24,8 +29,17 @@ def customer_sync(self, *, customer_id: int) -> None:
         return
     try:
         runner.sync_run(source=runner.source_from_settings(), clock=timezone.now, customer=customer)
-    except runner.SyncBusy as exc:
+    except SyncBusy as exc:
         raise self.retry(exc=exc) from exc
+
+
+def customer_sync_request(*, customer: Customer, now: datetime, throttle_seconds: int | None = None) -> bool:
+    """Queue an on-demand sync of one customer; False when one was queued too recently."""
+    seconds = settings.IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS if throttle_seconds is None else throttle_seconds
+    if seconds and not cache.add(f"ibok:customer-sync:{customer.pk}", now.isoformat(), timeout=seconds):
+        return False
+    customer_sync.delay(customer_id=customer.pk)
+    return True
 
 
 @shared_task(ignore_result=True)

@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from billing.sync.importer import CONTRACT_VERSION, ENTITIES
+from billing.sync.contract import CONTRACT_VERSION
+from billing.sync.entities import ENTITIES
 from core.outbox import SIGNATURE_HEADER, signature_valid
 
 ENTITY_NAMES = [entity.name for entity in ENTITIES]

@@ -1,6 +1,7 @@
 """Settings for the test suite: real PostgreSQL and real Redis on their standard local ports."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok")
@@ -26,7 +27,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# A worker test hands its worker the media folder it reads too.
+MEDIA_ROOT = Path(os.environ.get("IBOK_TEST_MEDIA_ROOT", BASE_DIR / "var" / "test-media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -20,7 +20,7 @@ from accounts import permissions, switcher
 from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.sync import runner
+from billing import tasks as billing_tasks
 from notices import selectors as notices_selectors
 from portal import forms, selectors
 
@@ -57,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def data_refresh(request: HttpRequest) -> HttpResponse:
     """The customer asks for fresh data: each of their customers is synced now, at most every few minutes."""
     queued = [
-        runner.customer_sync_request(customer=customer, now=timezone.now())
+        billing_tasks.customer_sync_request(customer=customer, now=timezone.now())
         for customer in visible_customers(user=request.user)[:20]
     ]
     if any(queued):

@@ -4,7 +4,8 @@ The protocol: the portal registers a transaction (signed with the shop's CRC key
 broker's page, and the broker POSTs a signed notification to `urlStatus`; the portal checks the signature, the
 shop, the session, the amount and the currency, confirms it back to the broker (transaction/verify) and only then
 records the payment. `transport` "http" talks to Przelewy24 itself; "sandbox" to the bundled sandbox broker
-(billing.payments.sandbox), which implements the same messages inside the portal for the demo and the tests.
+(billing.payments.sandbox, added to TRANSPORTS by the billing app), which implements the same messages inside the
+portal for the demo and the tests; this module never imports it.
 
 getpaid runs these coroutines on its own event-loop thread: nothing here may touch the database.
 """
@@ -15,8 +16,9 @@ import hashlib
 import hmac
 import json
 import urllib.request
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.urls import reverse
 from getpaid.exceptions import CommunicationError, CredentialsError, InvalidCallbackError
@@ -50,24 +52,19 @@ def to_grosze(amount: Decimal) -> int:
     return int((Decimal(amount) * 100).to_integral_value())
 
 
-class SandboxTransport:
-    """The bundled sandbox broker, called in-process: the same messages, no network."""
+class Transport(Protocol):
+    """A way to reach a broker that speaks Przelewy24's protocol."""
 
-    def __init__(self, *, crc: str) -> None:
-        self.crc = crc
+    async def register(self, registration: dict[str, Any]) -> str: ...
 
-    async def register(self, registration: dict[str, Any]) -> str:
-        from billing.payments import sandbox
+    async def verify(self, verification: dict[str, Any]) -> None: ...
 
-        return sandbox.register(registration, crc=self.crc)
+    def payment_url(self, token: str) -> str: ...
 
-    async def verify(self, verification: dict[str, Any]) -> None:
-        from billing.payments import sandbox
 
-        sandbox.verify(verification, crc=self.crc)
-
-    def payment_url(self, token: str) -> str:
-        return reverse("billing:sandbox-broker", kwargs={"token": token})
+# Brokers reached otherwise than over Przelewy24's REST API, by the name the `transport` setting gives; each is
+# made with the shop's CRC key. The bundled sandbox adds itself here (BillingConfig.ready()).
+TRANSPORTS: dict[str, Callable[..., Transport]] = {}
 
 
 class HttpTransport:
@@ -127,9 +124,10 @@ class PaymentProcessor(BaseProcessor):
             raise CredentialsError("Przelewy24 CRC key is not configured (IBOK_P24_CRC).")
         return crc
 
-    def transport(self) -> SandboxTransport | HttpTransport:
-        if self.get_setting("transport") == "sandbox":
-            return SandboxTransport(crc=self.crc)
+    def transport(self) -> Transport:
+        other = TRANSPORTS.get(self.get_setting("transport") or "http")
+        if other is not None:
+            return other(crc=self.crc)
         return HttpTransport(
             base_url=self.get_setting("base_url"), pos_id=self.pos_id, api_key=self.get_setting("api_key") or ""
         )

@@ -13,6 +13,7 @@ import urllib.request
 from typing import Any
 
 from django.core import signing
+from django.urls import reverse
 
 from billing.payments.przelewy24 import NOTIFICATION_SIGN_FIELDS, REGISTER_SIGN_FIELDS, VERIFY_SIGN_FIELDS, sign
 
@@ -79,3 +80,20 @@ def deliver(url: str, body: dict[str, Any], *, timeout: float = 10) -> int:
     except OSError as exc:
         logger.warning("sandbox broker: could not deliver the notification to %s: %s", url, exc)
         return 0
+
+
+class SandboxTransport:
+    """The sandbox broker as a transport of the Przelewy24 backend, called in-process: the same messages, no
+    network. Registered under the name "sandbox" by BillingConfig.ready()."""
+
+    def __init__(self, *, crc: str) -> None:
+        self.crc = crc
+
+    async def register(self, registration: dict[str, Any]) -> str:
+        return register(registration, crc=self.crc)
+
+    async def verify(self, verification: dict[str, Any]) -> None:
+        verify(verification, crc=self.crc)
+
+    def payment_url(self, token: str) -> str:
+        return reverse("billing:sandbox-broker", kwargs={"token": token})

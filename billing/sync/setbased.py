@@ -1,10 +1,10 @@
-"""The PostgreSQL fast path of the importer: a chunk of records parsed, checked and written in SQL.
+"""The PostgreSQL fast path of the loader (billing/sync/loader.py): a chunk parsed, checked and written in SQL.
 
 A chunk of raw JSON lines is copied into a staging table (`jsonb`: PostgreSQL parses it), then one statement
-checks every record with the SQL twins of the importer's parsers and resolves its references by index
-lookups, and one upsert writes the records that passed (`ON CONFLICT … WHERE` the change is newer, as the
-Python path does), followed by their children (invoice lines, payment allocations). Nothing is parsed in
-Python.
+checks every record with the SQL forms of the contract's parsers (billing/sync/parsers.py) and resolves its
+references by index lookups, and one upsert writes the records that passed (`ON CONFLICT … WHERE` the change
+is newer, as the Python path does), followed by their children (invoice lines, payment allocations). Nothing
+is parsed in Python.
 
 The SQL checks are a conservative subset of the Python rules. Whatever fails them (a malformed record, a
 reference to a row of the same chunk, an id that appears twice in the chunk, a PDF to attach) is handed back
@@ -26,23 +26,81 @@ from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from billing import signals
 from billing.models import Invoice
-from billing.sync.importer import (
-    REFUSED,
-    STAGE,
-    WRITTEN,
-    Entity,
-    Json,
-    Loader,
-    SqlTwin,
-    a_datetime,
-    sql_null,
-    sql_strip,
-    text,
-)
+from billing.sync.contract import REFUSED, STAGE, WRITTEN, Entity, SqlTwin
+from billing.sync.parsers import Json, a_datetime, sql_null, sql_strip, text
 
 
 def q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def parse_select(entity: Entity, twin: SqlTwin, columns: str) -> str:
+    """The SELECT that parses and checks every staged record of a chunk of `entity`.
+
+    Levels, each computed once per record (OFFSET 0 keeps PostgreSQL from inlining one into the next, which
+    would repeat its expressions): 0. each value taken out of the record once, references resolved by index
+    lookups, aggregates of the children joined; 1. does each value pass its check; 2. the typed values, where
+    they passed; 3. does the record pass: every value and reference, the entity's own check, and its id
+    appears once in the chunk.
+    """
+    level0 = [
+        "s._line",
+        "s._doc",
+        "d._line IS NULL AS _single",
+        "coalesce(s._doc->'deleted' = 'true'::jsonb, false) AS _deleted",
+        *twin.join_columns,
+    ]
+    level1 = ["_line", "_doc", "_deleted", "_single", *twin.join_columns]
+    level2 = ["_line", "_doc", "_deleted", *twin.join_columns]
+    _add_values(entity, level0, level1, level2)
+    found = _add_refs(entity, level0, level1, level2)
+    record_ok = " AND ".join(["_values_ok", *found, twin.check])
+    # The same id twice in the chunk (as Python strips it): Python picks the one that counts.
+    id_key = sql_strip("_doc->>'id'")
+    duplicates = f"SELECT {id_key} AS id, min(_line) AS _line FROM {STAGE} GROUP BY 1 HAVING count(*) > 1"
+    return (
+        f"SELECT _line, coalesce(_head_ok AND (_deleted OR ({record_ok})), false), _deleted, external_id, "
+        f"changed_at, {columns} "
+        f"FROM (SELECT {', '.join(level2)} FROM (SELECT {', '.join(level1)} FROM ("
+        f"SELECT {', '.join(level0)} FROM {STAGE} s "
+        f"LEFT JOIN ({duplicates}) d ON d.id = {id_key.replace('_doc', 's._doc')} "
+        f"{twin.join} "
+        "OFFSET 0) x0 OFFSET 0) x1 OFFSET 0) x2"
+    )
+
+
+def _add_values(entity: Entity, level0: list[str], level1: list[str], level2: list[str]) -> None:
+    """The record's id, change time and columns: taken out, checked, typed."""
+    model = entity.model
+    values: list[tuple[Json, Any, Any, bool]] = [
+        (Json.at("s._doc", "id"), text(64), None, True),
+        (Json.at("s._doc", "changed_at"), a_datetime, None, True),
+        *((Json.at("s._doc", c.key), c.parse, model._meta.get_field(c.attname), c.required) for c in entity.columns),
+    ]
+    names = ["external_id", "changed_at", *(q(c.attname) for c in entity.columns)]
+    for i, (value, parse, model_field, required) in enumerate(values):
+        level0 += [f"{value.j} AS _j{i}", f"{value.s} AS _s{i}"]
+        check, typed = parse.sql(Json(f"_j{i}", f"_s{i}"), model_field)
+        if required:
+            check = f"_j{i} IS NOT NULL AND {check}"
+        level1 += [f"_j{i}", f"_s{i}", f"coalesce({check}, false) AS _ok{i}"]
+        level2.append(f"CASE WHEN _ok{i} THEN {typed} END AS {names[i]}")
+    level2.append("_ok0 AND _ok1 AND jsonb_typeof(_doc) = 'object' AND _single AS _head_ok")
+    level2.append(" AND ".join(f"_ok{i}" for i in range(2, len(values))) + " AS _values_ok")
+
+
+def _add_refs(entity: Entity, level0: list[str], level1: list[str], level2: list[str]) -> list[str]:
+    """The references, resolved by index lookups; returns the condition each adds to the record's check."""
+    found = []
+    for ref in entity.refs:
+        parent = q(ref.model._meta.db_table)
+        level0.append(f"(SELECT id FROM {parent} WHERE external_id = s._doc->>'{ref.key}') AS {q(ref.attname)}")
+        level1.append(q(ref.attname))
+        level2.append(q(ref.attname))
+        value = Json.at("_doc", ref.key)
+        present = f"(jsonb_typeof({value.j}) = 'string' AND {q(ref.attname)} IS NOT NULL)"
+        found.append(present if ref.required else f"({sql_null(value)} OR {present})")
+    return found
 
 
 class SetBasedChunks:
@@ -56,62 +114,9 @@ class SetBasedChunks:
         self.parsed = f"_ibok_parsed_{model._meta.model_name}"
         attnames = [column.attname for column in entity.columns] + [ref.attname for ref in entity.refs]
         columns = ", ".join(q(a) for a in attnames)
-
-        # Levels, each computed once per record (OFFSET 0 keeps PostgreSQL from inlining one into the next,
-        # which would repeat its expressions): 0. each value taken out of the record once, references resolved
-        # by index lookups, aggregates of the children joined; 1. does each value pass its check; 2. the typed
-        # values, where they passed; 3. does the record pass: every value and reference, the entity's own
-        # check, and its id appears once in the chunk.
-        head = [Json.at("s._doc", "id"), Json.at("s._doc", "changed_at")]
-        level0 = [
-            "s._line",
-            "s._doc",
-            "d._line IS NULL AS _single",
-            "coalesce(s._doc->'deleted' = 'true'::jsonb, false) AS _deleted",
-            *twin.join_columns,
-        ]
-        level1 = ["_line", "_doc", "_deleted", "_single", *twin.join_columns]
-        level2 = ["_line", "_doc", "_deleted", *twin.join_columns]
-        values: list[tuple[Json, Any, Any, bool]] = [
-            (head[0], text(64), None, True),
-            (head[1], a_datetime, None, True),
-            *(
-                (Json.at("s._doc", c.key), c.parse, model._meta.get_field(c.attname), c.required)
-                for c in entity.columns
-            ),
-        ]
-        names = ["external_id", "changed_at", *(q(c.attname) for c in entity.columns)]
-        for i, (value, parse, model_field, required) in enumerate(values):
-            level0 += [f"{value.j} AS _j{i}", f"{value.s} AS _s{i}"]
-            check, typed = parse.sql(Json(f"_j{i}", f"_s{i}"), model_field)
-            if required:
-                check = f"_j{i} IS NOT NULL AND {check}"
-            level1 += [f"_j{i}", f"_s{i}", f"coalesce({check}, false) AS _ok{i}"]
-            level2.append(f"CASE WHEN _ok{i} THEN {typed} END AS {names[i]}")
-        level2.append("_ok0 AND _ok1 AND jsonb_typeof(_doc) = 'object' AND _single AS _head_ok")
-        level2.append(" AND ".join(f"_ok{i}" for i in range(2, len(values))) + " AS _values_ok")
-        found = []
-        for ref in entity.refs:
-            parent = q(ref.model._meta.db_table)
-            level0.append(f"(SELECT id FROM {parent} WHERE external_id = s._doc->>'{ref.key}') AS {q(ref.attname)}")
-            level1.append(q(ref.attname))
-            level2.append(q(ref.attname))
-            value = Json.at("_doc", ref.key)
-            present = f"(jsonb_typeof({value.j}) = 'string' AND {q(ref.attname)} IS NOT NULL)"
-            found.append(present if ref.required else f"({sql_null(value)} OR {present})")
-        record_ok = " AND ".join(["_values_ok", *found, twin.check])
-        # The same id twice in the chunk (as Python strips it): Python picks the one that counts.
-        id_key = sql_strip("_doc->>'id'")
-        duplicates = f"SELECT {id_key} AS id, min(_line) AS _line FROM {STAGE} GROUP BY 1 HAVING count(*) > 1"
         self.parse = (
             f"INSERT INTO {self.parsed} (_line, _ok, _deleted, external_id, changed_at, {columns}) "
-            f"SELECT _line, coalesce(_head_ok AND (_deleted OR ({record_ok})), false), _deleted, external_id, "
-            f"changed_at, {columns} "
-            f"FROM (SELECT {', '.join(level2)} FROM (SELECT {', '.join(level1)} FROM ("
-            f"SELECT {', '.join(level0)} FROM {STAGE} s "
-            f"LEFT JOIN ({duplicates}) d ON d.id = {id_key.replace('_doc', 's._doc')} "
-            f"{twin.join} "
-            "OFFSET 0) x0 OFFSET 0) x1 OFFSET 0) x2"
+            f"{parse_select(entity, twin, columns)}"
         )
         self.create_parsed = (
             f"CREATE TEMP TABLE IF NOT EXISTS {self.parsed} AS SELECT 0 AS _line, true AS _ok, true AS _deleted, "
@@ -128,15 +133,6 @@ class SetBasedChunks:
             f"INSERT INTO {WRITTEN} (external_id, id, created) SELECT external_id, id, created FROM up"
         )
         self.children = twin.after_write(self.parsed) if twin.after_write else []
-
-    def apply(self, loader: Loader, result: "ChunkResult") -> list[tuple[int, str]]:
-        """Count a committed chunk into the run; return its lines left for Python."""
-        counts = loader.counts[self.entity.name]
-        counts.created += result.created
-        counts.updated += result.updated
-        counts.unchanged += result.unchanged
-        loader.deletions.setdefault(self.entity.name, []).extend(result.deletions)
-        return result.left
 
     def load_chunk(self, lines: Sequence[tuple[int, str]]) -> "ChunkResult":
         """One chunk in one transaction, on this thread's connection."""

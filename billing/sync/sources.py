@@ -1,8 +1,8 @@
 """Where batches come from: a file drop folder, or a paged HTTP pull with a changed-since cursor.
 
 Both end in the same place: a batch folder in the contract's format (docs/billing-sync.md), which the one
-importer loads. The HTTP source writes the pages it receives to such a folder as they arrive, so memory
-stays constant however much changed.
+loader loads (billing/sync/loader.py). The HTTP source writes the pages it receives to such a folder as they
+arrive, so memory stays constant however much changed.
 """
 
 import json
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from billing.sync.importer import CONTRACT_VERSION, ENTITIES
+from billing.sync.contract import CONTRACT_VERSION
+from billing.sync.entities import ENTITIES
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,35 @@ class Batch:
     temporary: bool = False  # a folder the source made itself and removes after loading
 
     def finish(self) -> None:
+        """Put a loaded batch away."""
         if self.done_folder is not None:
-            self.done_folder.parent.mkdir(parents=True, exist_ok=True)
-            self.folder.rename(self.done_folder)
+            move_aside(self.folder, self.done_folder)
         elif self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def refuse(self) -> None:
+        """Put a batch the loader refused where staff look (a file drop's `refused/`)."""
+        if self.done_folder is not None:
+            move_aside(self.folder, self.folder.parent / "refused" / self.folder.name)
+        elif self.temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def move_aside(folder: Path, target: Path) -> Path:
+    """Move `folder` to `target`, or beside it with a suffix when a batch of that name was put there before."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        candidate = target if attempt == 1 else target.with_name(f"{target.name}.{attempt}")
+        if candidate.exists():
+            continue
+        try:
+            folder.rename(candidate)
+        except OSError:  # made meanwhile by someone else: try the next suffix
+            continue
+        if candidate != target:
+            logger.warning("batch folder %s was there already: moved to %s", target, candidate.name)
+        return candidate
+    raise OSError(f"no free name beside {target}")
 
 
 class Source(Protocol):

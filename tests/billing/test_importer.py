@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Contract, Customer, DeliveryPoint
 from billing import services
 from billing.models import CustomerBalance, Invoice, InvoiceLine, Payment, PaymentAllocation, SyncStatus
-from billing.sync.importer import BatchRefused
+from billing.sync.contract import BatchRefused
 from meters.models import Meter, Reading
 
 pytestmark = pytest.mark.django_db

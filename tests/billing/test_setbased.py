@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from billing.models import SyncRun
-from billing.sync import importer, setbased
-from billing.sync.importer import ENTITIES, Loader
+from billing.sync import loader, setbased
+from billing.sync.entities import ENTITIES
+from billing.sync.loader import Loader
 from tests.billing.snapshots import SYNCED_MODELS, synced_state
 from tests.billing.test_importer import T1, T2, base_batch, customer, invoice
 
@@ -141,7 +142,7 @@ def load(folder: Path, *, set_based: bool, batch_size: int):
 
 @pytest.mark.parametrize("batch_size", [7, 5000])
 def test_the_set_based_loader_matches_the_python_loader_on_awkward_input(tmp_path, monkeypatch, batch_size):
-    monkeypatch.setattr(importer, "MAX_REPORTED_ERRORS", 100_000)  # compare every error, not the first 1000
+    monkeypatch.setattr(loader, "MAX_REPORTED_ERRORS", 100_000)  # compare every error, not the first 1000
     folder = write(tmp_path / "batch", awkward_batch())
     lines = sum(1 for path in folder.glob("*.jsonl") for _ in path.open())
     assert lines > 4000

@@ -1,6 +1,9 @@
 """The billing sync in-process: sources, cursor, lock, alarms and outbox delivery (real PostgreSQL and Redis)."""
 
 import json
+import logging
+import shutil
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -9,19 +12,22 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Customer
+from billing import services, tasks
 from billing.models import Invoice, SyncRun, SyncStatus
-from billing.sync import runner
+from billing.sync import pdfs, runner
 from billing.sync.lock import SYNC_LOCK_KEY, sync_lock
 from billing.sync.sources import FileDropSource, HttpPullSource, SourceUnavailable
 from core import services as core_services
 from core.models import OutboxMessage, OutboxStatus
 from demo import batch as demo
 from demo.server import DemoBillingSystem, serve
-from tests.billing.snapshots import synced_state
+from tests.billing.snapshots import add_invoice_pdfs, stored_pdfs, synced_state
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +91,68 @@ def test_a_refused_batch_is_recorded_and_set_aside(demo_batch, tmp_path):
     assert run.status == SyncStatus.FAILED
     assert "contract version 99" in run.errors[0]["error"]
     assert (drop / "refused" / "b1").is_dir()
+
+
+def test_a_batch_dropped_again_under_a_processed_name_is_moved_aside_and_later_batches_still_load(demo_batch, tmp_path):
+    drop = tmp_path / "drop"
+    copy_batch(demo_batch, drop / "processed" / "2026-11-21T10")  # loaded an hour ago
+    copy_batch(demo_batch, drop / "2026-11-21T10")  # the billing system drops the same name again
+    copy_batch(demo_batch, drop / "2026-11-21T11")
+
+    runs = runner.sync_run(source=FileDropSource(drop), clock=timezone.now)
+    next_hour = runner.sync_run(source=FileDropSource(drop), clock=timezone.now)
+
+    assert [(run.source, run.status) for run in runs] == [
+        ("files:2026-11-21T10", SyncStatus.SUCCEEDED),
+        ("files:2026-11-21T11", SyncStatus.SUCCEEDED),
+    ]
+    assert next_hour == []
+    assert sorted(path.name for path in drop.iterdir()) == ["processed"]
+    assert sorted(path.name for path in (drop / "processed").iterdir()) == [
+        "2026-11-21T10",
+        "2026-11-21T10.2",
+        "2026-11-21T11",
+    ]
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_batch_pdfs_keep_their_names_when_a_load_killed_before_its_rows_runs_again(demo_batch, tmp_path, media):
+    batch = shutil.copytree(demo_batch, tmp_path / "batch")
+    added = add_invoice_pdfs(batch, every=3)
+    services.batch_import(folder=batch, clock=timezone.now)
+    first = stored_pdfs()
+    # A kill after the files were stored and before the rows committed: the rows are gone, the files stay,
+    # one of them cut short while it was written.
+    Invoice.objects.all().delete()
+    cut_short = sorted(first)[0]
+    (media / cut_short).write_bytes(b"%PDF-1.4")
+
+    services.batch_import(folder=batch, clock=timezone.now)
+
+    assert len(first) == added
+    assert stored_pdfs() == first
+    assert set(Invoice.objects.exclude(pdf="").values_list("pdf", flat=True)) == set(first)
+    invoice = Invoice.objects.exclude(pdf="").order_by("number").first()
+    assert invoice.pdf.name == pdfs.pdf_name(invoice.number, invoice.pdf.read())
+
+
+def test_the_sync_sweeps_away_pdfs_no_invoice_points_to(demo_batch, tmp_path, media):
+    drop = tmp_path / "drop"
+    batch = shutil.copytree(demo_batch, drop / "2026-11-21T10")
+    add_invoice_pdfs(batch, every=4)
+    left_behind = default_storage.save(f"{pdfs.FOLDER}/FV_1_11_2026-0123456789abcdef01234567.pdf", ContentFile(b"%PDF"))
+    portal_render = default_storage.save("invoices/portal/2026/11/FV_1_11_2026.pdf", ContentFile(b"%PDF"))
+
+    runner.sync_run(source=FileDropSource(drop), clock=timezone.now)
+
+    assert not default_storage.exists(left_behind)
+    assert default_storage.exists(portal_render)
+    assert set(stored_pdfs()) == set(Invoice.objects.exclude(pdf="").values_list("pdf", flat=True))
 
 
 def test_an_http_pull_loads_everything_then_only_what_changed(http_source, billing_system, demo_batch):
@@ -204,6 +272,48 @@ def test_only_one_sync_runs_at_a_time(http_source, other_worker_connection):
     assert not SyncRun.objects.exists()
 
 
+class WaitingSource:
+    """A source that holds its sync (and so the lock) until told to go on."""
+
+    name = "files"
+
+    def __init__(self):
+        self.started, self.go_on = threading.Event(), threading.Event()
+
+    def batches(self, *, cursor: str, customer_id: str | None = None):
+        self.started.set()
+        self.go_on.wait(30)
+        return iter(())
+
+
+def test_a_second_sync_that_finds_the_lock_held_logs_the_holders_run_id(http_source, caplog):
+    holding = WaitingSource()
+
+    def first_sync() -> None:
+        try:
+            runner.sync_run(source=holding, clock=timezone.now)
+        finally:
+            connection.close()
+
+    caplog.set_level(logging.INFO, logger="billing.sync.runner")
+    thread = threading.Thread(target=first_sync)
+    thread.start()
+    try:
+        assert holding.started.wait(30)
+        with pytest.raises(runner.SyncBusy) as busy:
+            runner.sync_run(source=http_source, clock=timezone.now)
+    finally:
+        holding.go_on.set()
+        thread.join(30)
+
+    started = next(r for r in caplog.records if "started" in r.getMessage())
+    holder_run_id = started.args[0]
+    refused = next(r for r in caplog.records if "holds the lock" in r.getMessage())
+    assert busy.value.holder == holder_run_id
+    assert refused.levelno == logging.WARNING
+    assert f"sync {holder_run_id} holds the lock" in refused.getMessage()
+
+
 def test_the_lock_of_a_worker_that_died_is_free_again(http_source, other_worker_connection):
     other_worker_connection.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK_KEY])
     other_worker_connection.close()  # the worker's connection dies with it
@@ -229,8 +339,8 @@ def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next(http_source):
 def test_on_demand_customer_syncs_are_throttled(customer, settings):
     settings.IBOK_BILLING_SOURCE = "files"
 
-    first = runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
-    second = runner.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    first = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    second = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
 
     assert (first, second) == (True, False)
 

@@ -6,6 +6,7 @@ system is the demo billing server on loopback.
 
 import json
 import os
+import shutil
 import time
 import uuid
 from datetime import date, timedelta
@@ -18,7 +19,8 @@ from django.utils import timezone
 
 from accounts.models import Customer
 from billing import tasks
-from billing.models import Invoice, SyncRun, SyncStatus
+from billing.models import Invoice, Payment, SyncRun, SyncStatus
+from billing.sync import pdfs
 from core import tasks as core_tasks
 from core.models import OutboxMessage, OutboxStatus
 from core.services import outbox_put
@@ -26,7 +28,14 @@ from demo import batch as demo
 from demo.server import DemoBillingSystem, serve
 from ibok.celery import app as celery_app
 from meters.models import Reading
-from tests.billing.snapshots import SYNCED_MODELS, synced_row_count, synced_state
+from tests.billing.snapshots import (
+    SYNCED_MODELS,
+    add_invoice_pdfs,
+    stored_pdfs,
+    synced_checksums,
+    synced_row_count,
+    synced_state,
+)
 from tests.worker import Worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -52,8 +61,9 @@ def billing_system(demo_batch):
 
 
 @pytest.fixture
-def worker_factory(billing_system):
+def worker_factory(billing_system, settings, tmp_path):
     queue = f"ibok-test-{uuid.uuid4().hex[:8]}"
+    settings.MEDIA_ROOT = tmp_path / "media"  # the worker's too
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -68,6 +78,7 @@ def worker_factory(billing_system):
         "IBOK_OUTBOX_TRANSPORT": "http",
         "IBOK_OUTBOX_URL": f"{billing_system.url}/v1/inbox",
         "IBOK_OUTBOX_TOKEN": TOKEN,
+        "IBOK_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     workers: list[Worker] = []
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
@@ -133,28 +144,64 @@ def test_the_worker_picks_up_only_what_changed(worker_factory, billing_system, d
     assert Invoice.objects.get(external_id=invoice["id"]).outstanding == 0
 
 
-def test_a_sync_killed_mid_run_is_finished_by_the_next_with_the_clean_result(worker_factory, demo_batch):
-    # Small chunks make the load long enough to be caught in the middle.
-    worker = worker_factory(IBOK_SYNC_BATCH_SIZE="20")
-    tasks.billing_sync.delay()
-    wait_for(lambda: Reading.objects.exists(), what="the load to be half-way")
-    worker.kill()
-    assert SyncRun.objects.get().status == SyncStatus.RUNNING, "the worker finished before it could be killed"
-    assert 0 < synced_row_count() < expected_rows(demo_batch)
+@pytest.fixture(scope="module")
+def batch_with_pdfs(demo_batch, tmp_path_factory) -> Path:
+    folder = shutil.copytree(demo_batch, tmp_path_factory.mktemp("worker-pdfs") / "batch")
+    add_invoice_pdfs(folder)
+    return folder
 
-    worker_factory(IBOK_SYNC_BATCH_SIZE="20")
-    resumed = sync_through_worker()
-    after_crash = synced_state()
-    # The clean reference: everything again, from nothing.
+
+def drop_batch(batch: Path, drop: Path) -> None:
+    shutil.rmtree(drop, ignore_errors=True)
+    shutil.copytree(batch, drop / "2026-11-21T10")
+
+
+def wipe_synced_data(media: Path) -> None:
     for model in reversed(SYNCED_MODELS):
         model.objects.all().delete()
     SyncRun.objects.all().delete()
+    shutil.rmtree(media / pdfs.FOLDER, ignore_errors=True)
+
+
+# Where the worker is killed: loading readings (set-based, in parallel chunks), storing invoice PDFs (the Python
+# path: files written before their rows), loading payments and their allocations.
+KILL_POINTS = {
+    "readings": lambda: Reading.objects.exists(),
+    "invoice PDFs": lambda: bool(stored_pdfs()),
+    "payments": lambda: Payment.objects.exists(),
+}
+
+
+@pytest.mark.parametrize("kill_point", KILL_POINTS)
+def test_a_sync_killed_mid_run_is_finished_by_the_next_with_the_clean_result(
+    worker_factory, batch_with_pdfs, tmp_path, kill_point
+):
+    drop, media = tmp_path / "drop", Path(settings.MEDIA_ROOT)
+    # Small chunks make the load long enough to be caught in the middle.
+    env = {"IBOK_SYNC_BATCH_SIZE": "20", "IBOK_BILLING_SOURCE": "files", "IBOK_BILLING_DROP_DIR": str(drop)}
+    drop_batch(batch_with_pdfs, drop)
+    worker = worker_factory(**env)
+    tasks.billing_sync.delay()
+    wait_for(KILL_POINTS[kill_point], what=f"the load to reach the {kill_point}")
+    worker.kill()
+    assert SyncRun.objects.get().status == SyncStatus.RUNNING, "the worker finished before it could be killed"
+    assert 0 < synced_row_count() < expected_rows(batch_with_pdfs)
+
+    worker_factory(**env)
+    resumed = sync_through_worker()
+    after_kill = synced_checksums(), stored_pdfs(), synced_state()
+    # The clean reference: the same batch again, from nothing.
+    wipe_synced_data(media)
+    drop_batch(batch_with_pdfs, drop)
     clean = sync_through_worker()
 
     assert resumed.status == SyncStatus.SUCCEEDED
     assert clean.status == SyncStatus.SUCCEEDED
-    assert after_crash == synced_state()
-    assert synced_row_count() == expected_rows(demo_batch)
+    assert after_kill[0] == synced_checksums()  # row counts and a checksum of every synced table
+    assert after_kill[1] == stored_pdfs()  # the same PDF files under the same names, no orphans
+    assert len(after_kill[1]) == Invoice.objects.count()
+    assert after_kill[2] == synced_state()
+    assert synced_row_count() == expected_rows(batch_with_pdfs)
 
 
 def test_the_next_sync_marks_the_killed_run_as_abandoned(worker_factory):

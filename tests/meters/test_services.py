@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from PIL import Image
 
-from billing.sync.importer import Loader
+from billing.sync.loader import Loader
 from core.models import AuditLogEntry, OutboxMessage
 from meters import selectors, services
 from meters.models import Reading, ReadingSource, ReadingStatus

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from billing import services
-from billing.sync.importer import BatchRefused
+from billing.sync.contract import BatchRefused
 
 
 class Command(BaseCommand):
