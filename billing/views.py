@@ -203,13 +203,14 @@ def transfer(request: HttpRequest) -> HttpResponse:
                 "valid": valid,
                 "to_pay": to_pay,
                 "title": title,
-                "qr": qr.svg_data_uri(
+                "qr_amount": qr.code_carries_amount(to_pay),
+                "qr": qr.transfer_svg_data_uri(
                     qr.transfer_text(
                         recipient_nip=settings.IBOK_UTILITY_NIP,
                         account=customer.bank_account,
                         amount=to_pay,
                         recipient=settings.IBOK_UTILITY_NAME,
-                        title=f"Nr odbiorcy {customer.number}",
+                        title=qr.transfer_title(customer_number=customer.number),
                     )
                 )
                 if valid
