@@ -9,6 +9,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from getpaid.registry import registry
 
+        from billing import checks  # noqa: F401 - registers the system checks
         from billing.payments import przelewy24, sandbox
 
         if przelewy24.PaymentProcessor.slug not in registry:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from getpaid.abstracts import AbstractOrder
 
 from accounts.models import Customer, DeliveryPoint
+from billing.payments import przelewy24
 from core.models import SyncedModel
 
 # gross = net + vat, written with half a grosz of slack: SQLite does this sum in floating point, where
@@ -335,7 +336,12 @@ class OnlinePayment(AbstractOrder):
         return self.currency
 
     def get_buyer_info(self) -> dict:
-        return {"email": (self.user.email if self.user else "") or self.customer.email}
+        return {"email": self.payer_email}
+
+    @property
+    def payer_email(self) -> str:
+        """Where the broker sends the confirmation: the payer's address, else the customer's, if the broker takes it."""
+        return przelewy24.payer_email(self.user.email if self.user else "", self.customer.email)
 
     def get_description(self) -> str:
         return self.title

@@ -55,7 +55,7 @@ def invoice_context(invoice: Invoice) -> dict:
     customer = invoice.customer
     period_last_day = invoice.period_end - timedelta(days=1) if invoice.period_end else None
     to_pay = invoice.gross if invoice.gross > 0 else ZERO
-    transfer_title = f"{invoice.number} nr odb. {customer.number}"
+    transfer_title = qr.transfer_title(invoice_number=invoice.number, customer_number=customer.number)
     account_ok = qr.nrb_is_valid(customer.bank_account)
     context = {
         "invoice": invoice,
@@ -76,7 +76,8 @@ def invoice_context(invoice: Invoice) -> dict:
         "in_words": amount_in_words_pl(invoice.gross),
         "account_ok": account_ok,
         "transfer_title": transfer_title,
-        "transfer_qr": qr.svg_data_uri(
+        "transfer_qr_amount": qr.code_carries_amount(to_pay),
+        "transfer_qr": qr.transfer_svg_data_uri(
             qr.transfer_text(
                 recipient_nip=settings.IBOK_UTILITY_NIP,
                 account=customer.bank_account,

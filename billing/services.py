@@ -27,7 +27,7 @@ from billing.models import (
     SyncRun,
     SyncStatus,
 )
-from billing.payments.przelewy24 import PaymentProcessor
+from billing.payments.przelewy24 import EMAIL_MAX_LENGTH, PaymentProcessor, payer_email
 from billing.sync.contract import BatchRefused
 from billing.sync.loader import Loader
 from core.money import round_money
@@ -91,6 +91,22 @@ def online_payment_start(
     amount = round_money(amount)
     if amount + fee > MAX_ONLINE_AMOUNT:
         raise OnlinePaymentRefused(_("An online payment can be at most 99 999,99 zł. Please pay by bank transfer."))
+    if not payer_email(user.email, customer.email):
+        # Przelewy24 refuses a registration without the payer's e-mail or with a longer one: say so before it does.
+        if len(user.email or "") > EMAIL_MAX_LENGTH:
+            raise OnlinePaymentRefused(
+                _(
+                    "Przelewy24 accepts an e-mail address of at most %(limit)d characters and yours is longer. "
+                    "Add a shorter address in your account settings, or pay by bank transfer."
+                )
+                % {"limit": EMAIL_MAX_LENGTH}
+            )
+        raise OnlinePaymentRefused(
+            _(
+                "Przelewy24 needs your e-mail address to send the payment confirmation. "
+                "Add one in your account settings, or pay by bank transfer."
+            )
+        )
     reference = f"IBOK-{now:%y%m%d}-{secrets.token_hex(4).upper()}"
     numbers = ", ".join(invoice.number for invoice in invoices)
     title = f"{reference} nr odbiorcy {customer.number}" + (f": {numbers}" if numbers else "")

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from getpaid.exceptions import CommunicationError
 from getpaid.views import CallbackDetailView
 
 from accounts import switcher
@@ -202,13 +203,14 @@ def transfer(request: HttpRequest) -> HttpResponse:
                 "valid": valid,
                 "to_pay": to_pay,
                 "title": title,
-                "qr": qr.svg_data_uri(
+                "qr_amount": qr.code_carries_amount(to_pay),
+                "qr": qr.transfer_svg_data_uri(
                     qr.transfer_text(
                         recipient_nip=settings.IBOK_UTILITY_NIP,
                         account=customer.bank_account,
                         amount=to_pay,
                         recipient=settings.IBOK_UTILITY_NAME,
-                        title=f"Nr odbiorcy {customer.number}",
+                        title=qr.transfer_title(customer_number=customer.number),
                     )
                 )
                 if valid
@@ -249,9 +251,15 @@ def pay(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             # getpaid registers the transaction with the broker and answers with the redirect to its page.
-            return broker_payment.prepare_transaction(
-                request=request, email=request.user.email, language=translation.get_language() or "pl"
-            )
+            try:
+                return broker_payment.prepare_transaction(
+                    request=request, email=broker_payment.order.payer_email, language=translation.get_language()
+                )
+            except CommunicationError:
+                logger.exception("the payment broker refused or did not answer the registration")
+                form.add_error(
+                    None, _("Przelewy24 did not accept the payment. Please try again later or pay by bank transfer.")
+                )
     today = timezone.localdate()
     selected = {str(value) for value in (form["invoices"].value() or [])}
     rows = [

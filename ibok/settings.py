@@ -386,7 +386,8 @@ GETPAID_BACKEND_SETTINGS = {
         "pos_id": env_int("IBOK_P24_POS_ID", 100001),
         "crc": os.environ.get("IBOK_P24_CRC", "ibok-sandbox-crc" if IBOK_PAYMENT_SANDBOX else ""),
         "api_key": os.environ.get("IBOK_P24_API_KEY", ""),
-        "base_url": os.environ.get("IBOK_P24_URL", "https://sandbox.przelewy24.pl"),
+        # The real broker unless told otherwise; Przelewy24's sandbox address fails `check --deploy` (billing.checks).
+        "base_url": os.environ.get("IBOK_P24_URL", "https://secure.przelewy24.pl"),
         "transport": "sandbox" if IBOK_PAYMENT_SANDBOX else "http",
     }
 }

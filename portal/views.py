@@ -282,7 +282,7 @@ def manager_pay_batch(request: HttpRequest) -> HttpResponse:
             raise Http404
         broker_payment = billing_selectors.broker_payment_for(online_payment=chosen)
         return broker_payment.prepare_transaction(
-            request=request, email=request.user.email, language=translation.get_language() or "pl"
+            request=request, email=chosen.payer_email, language=translation.get_language()
         )
     context = {"payments": payments, "fee": settings.IBOK_PAYMENT_FEE}
     return render(request, "pages/manager_pay_batch.html", context)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.urls import reverse
 from getpaid.exceptions import CommunicationError, CredentialsError, InvalidCallbackError
 from getpaid.processor import BaseProcessor
@@ -39,6 +41,37 @@ NOTIFICATION_SIGN_FIELDS = (
     "statement",
 )
 VERIFY_SIGN_FIELDS = ("sessionId", "orderId", "amount", "currency")
+
+# The languages of Przelewy24's payment page, as its REST API documents the `language` field (ISO 639-1; "se" is
+# its code for Swedish). Independent clients carry the same list or a part of it (mnastalski/przelewy24-php has
+# all but "ro"); none has Ukrainian.
+BROKER_LANGUAGES = frozenset({"bg", "cs", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "se", "sk", "ro"})
+# transaction/register requires the payer's e-mail, at most this long.
+EMAIL_MAX_LENGTH = 50
+
+
+def broker_language(interface_language: str | None) -> str:
+    """The payment page's language: the portal's where the broker has it, English for Ukrainian, else Polish."""
+    code = (interface_language or "").split("-")[0].lower()
+    if code in BROKER_LANGUAGES:
+        return code
+    return "en" if code == "uk" else "pl"
+
+
+def payer_email_accepted(email: str | None) -> bool:
+    """An address the broker takes as the payer's: present, well formed, at most EMAIL_MAX_LENGTH characters."""
+    if not email or len(email) > EMAIL_MAX_LENGTH:
+        return False
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
+def payer_email(*candidates: str | None) -> str:
+    """The first of the addresses the broker accepts as the payer's, or "" when none is."""
+    return next((email for email in candidates if payer_email_accepted(email)), "")
 
 
 def sign(fields: tuple[str, ...], data: dict[str, Any], crc: str) -> str:
@@ -144,7 +177,7 @@ class PaymentProcessor(BaseProcessor):
             "description": order.title[:1024],
             "email": kwargs.get("email") or "",
             "country": "PL",
-            "language": kwargs.get("language") or "pl",
+            "language": broker_language(kwargs.get("language")),
             "urlReturn": request.build_absolute_uri(order.get_absolute_url()),
             "urlStatus": request.build_absolute_uri(reverse("billing:broker-notification", kwargs={"pk": session_id})),
         }

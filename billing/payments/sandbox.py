@@ -13,7 +13,10 @@ import urllib.request
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.urls import reverse
+from getpaid.exceptions import CommunicationError
 
 from billing.payments.przelewy24 import NOTIFICATION_SIGN_FIELDS, REGISTER_SIGN_FIELDS, VERIFY_SIGN_FIELDS, sign
 
@@ -23,12 +26,66 @@ TOKEN_SALT = "billing.payments.sandbox.transaction"
 TOKEN_MAX_AGE = 3600  # a registered transaction waits an hour for the customer, like the broker's
 
 
-class SandboxRefused(Exception):
-    """The sandbox broker refuses a message (bad signature, expired transaction)."""
+class SandboxRefused(CommunicationError):
+    """The sandbox broker refuses a message (bad field, bad signature, expired transaction), as the broker would."""
+
+
+# transaction/register's fields as Przelewy24's REST API documents them, written down here from that
+# documentation (not from the portal's backend) so that the sandbox refuses what the real broker refuses.
+REGISTER_REQUIRED = (
+    "merchantId",
+    "posId",
+    "sessionId",
+    "amount",
+    "currency",
+    "description",
+    "email",
+    "country",
+    "language",
+    "urlReturn",
+    "sign",
+)
+REGISTER_MAX_LENGTHS = {
+    "sessionId": 100,
+    "currency": 3,
+    "description": 1024,
+    "email": 50,
+    "client": 40,
+    "address": 80,
+    "zip": 10,
+    "city": 50,
+    "country": 2,
+    "phone": 12,
+    "language": 2,
+    "urlReturn": 250,
+    "urlStatus": 250,
+    "transferLabel": 20,
+    "sign": 100,
+}
+REGISTER_LANGUAGES = {"bg", "cs", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "se", "sk", "ro"}
+
+
+def registration_problems(registration: dict[str, Any]) -> list[str]:
+    """What the broker's validation finds wrong in a registration (empty when it is accepted)."""
+    problems = [f"{name}: required" for name in REGISTER_REQUIRED if registration.get(name) in (None, "")]
+    for name, longest in REGISTER_MAX_LENGTHS.items():
+        if len(str(registration.get(name) or "")) > longest:
+            problems.append(f"{name}: longer than {longest} characters")
+    if registration.get("language") and registration["language"] not in REGISTER_LANGUAGES:
+        problems.append(f"language: {registration['language']!r} is not a supported language")
+    if registration.get("email"):
+        try:
+            validate_email(registration["email"])
+        except ValidationError:
+            problems.append("email: not an e-mail address")
+    return problems
 
 
 def register(registration: dict[str, Any], *, crc: str) -> str:
-    """transaction/register: check the shop's signature; the token carries the transaction (no storage)."""
+    """transaction/register: check the fields and the shop's signature; the token carries the transaction."""
+    problems = registration_problems(registration)
+    if problems:
+        raise SandboxRefused(f"400 Bad Request: {'; '.join(problems)}")
     if not hmac.compare_digest(sign(REGISTER_SIGN_FIELDS, registration, crc), str(registration.get("sign", ""))):
         raise SandboxRefused("registration signature does not match")
     return signing.dumps(registration, salt=TOKEN_SALT, compress=True)

@@ -98,7 +98,7 @@ def test_an_amount_too_large_for_the_code_is_left_for_the_payer():
         recipient_nip="7952345678", account="6" * 26, amount=Decimal("12000.00"), recipient="X", title="T"
     )
 
-    assert text.split("|")[3] == ""
+    assert text.split("|")[3] == "000000"  # the field is required: zeros, the payer types the amount
 
 
 def test_ksef_verification_link_is_kod_i():

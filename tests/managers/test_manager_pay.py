@@ -112,3 +112,19 @@ def test_the_payment_page_lists_the_invoices_of_every_customer_with_their_number
     html = response.content.decode()
     for invoice in world.a.invoices + world.b.invoices:
         assert invoice.number in html
+
+
+def test_a_manager_with_a_long_address_pays_each_customer_with_an_address_the_broker_takes(
+    client, world, manager_of_both
+):
+    """Przelewy24 takes at most 50 characters: the customer's own address goes instead of the manager's."""
+    manager_of_both.email = "ksiegowosc.zarzadu.nieruchomosci.slonecznej@administracja-osiedla.pl"
+    manager_of_both.save()
+    client.force_login(manager_of_both)
+    client.post(reverse("pages:manager-pay"), {"invoices": [world.a.invoices[0].pk]})
+    payment_a = OnlinePayment.objects.get(user=manager_of_both)
+
+    response = client.post(reverse("pages:manager-pay-batch"), {"reference": payment_a.reference})
+
+    assert response.status_code == 302
+    assert registration_from_redirect(response["Location"])["email"] == world.a.customer.email
