@@ -152,6 +152,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "billing-sync-watchdog": {"task": "billing.tasks.sync_watchdog", "schedule": timedelta(minutes=15)},
     "outbox-deliver": {"task": "core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
+    # Queued tasks whose kick after commit did not reach the broker (core.jobs), and the workers' heartbeat.
+    "outbox-relay": {
+        "task": "core.tasks.outbox_relay",
+        "schedule": timedelta(seconds=env_int("IBOK_OUTBOX_RELAY_SECONDS", 60)),
+    },
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(minutes=1)},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }

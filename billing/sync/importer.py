@@ -1038,9 +1038,9 @@ class Loader:
         counts.updated += len(written) - len(created)
         counts.unchanged += len(rows) - len(written)
         if model is Invoice and created:
-            # Announced per committed chunk: a first load of millions of invoices never sits in memory.
-            invoice_ids = [written[ext] for ext in created]
-            transaction.on_commit(lambda: signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids))
+            # Announced per chunk, inside its transaction (receivers queue their work with it): a first load of
+            # millions of invoices never sits in memory.
+            signals.invoices_imported.send(sender=Invoice, invoice_ids=[written[ext] for ext in created])
 
     def upsert(self, model: type[models.Model], attnames: list[str], rows: list[tuple]) -> dict[str, int]:
         """Insert or update by external_id when the incoming change is newer; returns {external_id: pk} written."""

@@ -21,6 +21,7 @@ from billing.models import SyncRun, SyncStatus
 from billing.sync.importer import BatchRefused
 from billing.sync.lock import sync_lock
 from billing.sync.sources import FileDropSource, HttpPullSource, Source, SourceUnavailable
+from core.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +99,10 @@ def sync_run(*, source: Source, clock: Callable[[], datetime], customer: Custome
 
 def customer_sync_request(*, customer: Customer, now: datetime, throttle_seconds: int | None = None) -> bool:
     """Queue an on-demand sync of one customer; False when one was queued too recently."""
-    from billing import tasks
-
     seconds = settings.IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS if throttle_seconds is None else throttle_seconds
     if seconds and not cache.add(f"ibok:customer-sync:{customer.pk}", now.isoformat(), timeout=seconds):
         return False
-    tasks.customer_sync.delay(customer_id=customer.pk)
+    enqueue("billing.customer_sync", customer_id=customer.pk)
     return True
 
 

@@ -358,14 +358,17 @@ def test_a_self_reading_the_billing_system_books_stops_being_pending_after_the_s
     assert (booked.external_id, booked.status) == ("R-BOOKED-1", ReadingStatus.CONFIRMED)
 
 
-def test_an_activated_account_has_its_customer_synced_at_once(customer, customer_user, demo_batch, settings, tmp_path):
+def test_an_activated_account_has_its_customer_synced_at_once(
+    customer, customer_user, demo_batch, settings, tmp_path, django_capture_on_commit_callbacks
+):
     from accounts.signals import account_activated
 
     settings.IBOK_BILLING_SOURCE = "files"
     settings.IBOK_BILLING_DROP_DIR = tmp_path / "drop"
     copy_batch(demo_batch, tmp_path / "drop" / "b1")
 
-    account_activated.send(sender=type(customer_user), user=customer_user, customer_ids=[customer.pk])
+    with django_capture_on_commit_callbacks(execute=True):  # the sync is queued with the activation's commit
+        account_activated.send(sender=type(customer_user), user=customer_user, customer_ids=[customer.pk])
 
     assert SyncRun.objects.get().status == SyncStatus.SUCCEEDED
     assert (tmp_path / "drop" / "processed" / "b1").is_dir()

@@ -1,4 +1,5 @@
-"""E-mails in the recipient's language: templates emails/<name>_subject.txt, <name>.txt and <name>.html."""
+"""E-mails in the recipient's language (templates emails/<name>_subject.txt, <name>.txt, <name>.html) and the
+absolute links they carry."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -6,8 +7,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
+def absolute_url(path: str, *, base_url: str = "") -> str:
+    """A link for a message read outside the portal: `base_url` (the request's) or IBOK_PORTAL_URL, then the path."""
+    return (base_url or settings.IBOK_PORTAL_URL).rstrip("/") + path
+
+
 def render_email(name: str, context: dict, *, language: str) -> tuple[str, str, str]:
-    """(subject, text body, HTML body) rendered in the given language."""
+    """(subject on one line, text body, HTML body) rendered in the given language."""
     context = {
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_phone": settings.IBOK_UTILITY_PHONE,
@@ -21,8 +27,12 @@ def render_email(name: str, context: dict, *, language: str) -> tuple[str, str, 
     return subject, text, html
 
 
-def send_email(*, to: str, subject: str, text: str, html: str = "") -> None:
+def email_message(*, to: str, subject: str, text: str, html: str = "") -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     if html:
         message.attach_alternative(html, "text/html")
-    message.send()
+    return message
+
+
+def send_email(*, to: str, subject: str, text: str, html: str = "") -> None:
+    email_message(to=to, subject=subject, text=text, html=html).send()
