@@ -5,3 +5,15 @@ class CoreConfig(AppConfig):
     name = "core"
     label = "core"
     verbose_name = "iBOK"
+
+    def ready(self) -> None:
+        from celery.signals import task_failure
+
+        task_failure.connect(_task_failed, dispatch_uid="core.metrics.task_failed", weak=False)
+
+
+def _task_failed(sender=None, **kwargs) -> None:
+    """A task that raised (after its retries, if it has any): counted per task for /metrics."""
+    from core import metrics
+
+    metrics.count(metrics.TASKS_FAILED, label=getattr(sender, "name", "") or "unknown")

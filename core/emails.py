@@ -2,9 +2,12 @@
 absolute links they carry."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from core import metrics
 
 
 def absolute_url(path: str, *, base_url: str = "") -> str:
@@ -36,3 +39,28 @@ def email_message(*, to: str, subject: str, text: str, html: str = "") -> EmailM
 
 def send_email(*, to: str, subject: str, text: str, html: str = "") -> None:
     email_message(to=to, subject=subject, text=text, html=html).send()
+
+
+class CountingBackend(BaseEmailBackend):
+    """EMAIL_BACKEND: sends through IBOK_EMAIL_BACKEND (SMTP, console, files) and counts what was sent and what
+    failed, for /metrics."""
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        super().__init__(fail_silently=fail_silently)
+        self.inner = get_connection(settings.IBOK_EMAIL_BACKEND, fail_silently=fail_silently, **kwargs)
+
+    def open(self):
+        return self.inner.open()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def send_messages(self, email_messages) -> int:
+        try:
+            sent = self.inner.send_messages(email_messages) or 0
+        except Exception:
+            metrics.count(metrics.EMAILS_FAILED, amount=len(email_messages))
+            raise
+        metrics.count(metrics.EMAILS_SENT, amount=sent)
+        metrics.count(metrics.EMAILS_FAILED, amount=len(email_messages) - sent)
+        return sent

@@ -74,6 +74,7 @@ if IBOK_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "portal.metrics.request_latency",  # first, so it times the whole stack (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -223,8 +224,10 @@ STORAGES = {
     },
 }
 
-# E-mail: SMTP from the environment; locally printed to the console of the running portal.
-EMAIL_BACKEND = os.environ.get(
+# E-mail: SMTP from the environment; locally printed to the console of the running portal. Every message goes
+# through core.emails.CountingBackend, which counts sent and failed ones for /metrics.
+EMAIL_BACKEND = "core.emails.CountingBackend"
+IBOK_EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("EMAIL_HOST")
@@ -318,6 +321,8 @@ IBOK_OUTBOX_URL = os.environ.get("IBOK_OUTBOX_URL", "http://127.0.0.1:8765/v1/in
 IBOK_OUTBOX_TOKEN = os.environ.get("IBOK_OUTBOX_TOKEN", "")
 IBOK_OUTBOX_DIR = Path(os.environ.get("IBOK_OUTBOX_DIR", VAR_DIR / "outbox"))
 IBOK_OUTBOX_MAX_ATTEMPTS = env_int("IBOK_OUTBOX_MAX_ATTEMPTS", 12)
+# /metrics answers staff, and a scraper that sends "Authorization: Bearer <this token>" (none without it).
+IBOK_METRICS_TOKEN = os.environ.get("IBOK_METRICS_TOKEN", "")
 # A sync older than this raises the alarm on the health page.
 IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
 # Self-readings are accepted on these days of the month: ranges "20-31", single days "5", "L10" = the last 10 days.

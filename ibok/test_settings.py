@@ -19,7 +19,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("IBOK_CELERY_QUEUE", "celery")
 IBOK_OUTBOX_DIR = BASE_DIR / "var" / "test-outbox"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps the default
 # A worker process cannot share locmem's outbox: the worker tests pass the file backend (and EMAIL_FILE_PATH).
-EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+IBOK_EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
