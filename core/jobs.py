@@ -11,8 +11,10 @@ never the other way.
 
 import importlib
 import logging
+import socket
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 RELAY_BATCH = 200
 KEEP_RELAYED = timedelta(days=7)  # handed-over rows are kept this long for staff, then deleted
 BROKER_PAUSE_SECONDS = 30  # after a failed kick this process leaves the rows to the relay for a while
+BROKER_PROBE_SECONDS = 0.5
+DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "pyamqp": 5672, "amqps": 5671}
 # What a broker that does not answer raises (a refused or timed-out connection), as opposed to a task's own error.
 BROKER_ERRORS = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
@@ -69,12 +73,39 @@ def enqueue(task: str, **kwargs) -> QueuedTask:
 
 
 def _kick(connection) -> None:
+    global _broker_down_until
     ids = connection.__dict__.pop("ibok_enqueued", [])
     if not ids:
         return
     if time.monotonic() < _broker_down_until:
         return  # the broker did not answer a moment ago: the relay takes these when it is back
+    if not broker_answers():
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.warning("broker does not answer; %d queued task(s) wait for the relay", len(ids))
+        return
     relay(now=timezone.now(), ids=ids)
+
+
+def broker_answers() -> bool:
+    """The broker accepts a connection within BROKER_PROBE_SECONDS (always, for an in-process or memory broker).
+
+    Asked before the kick because a publish to a Redis that is down takes seconds of the client's own retries,
+    which the page that caused the work would wait for.
+    """
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        return True
+    url = urlsplit(str(current_app.conf.broker_url or ""))
+    if url.scheme not in DEFAULT_PORTS:
+        return True
+    try:
+        socket.create_connection(
+            (url.hostname or "localhost", url.port or DEFAULT_PORTS[url.scheme]), BROKER_PROBE_SECONDS
+        ).close()
+    except OSError:
+        return False
+    return True
 
 
 def _hand_over(row: QueuedTask) -> None:

@@ -137,7 +137,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker may be a Redis of its own (IBOK_BROKER_URL); by default the same as the cache.
+CELERY_BROKER_URL = os.environ.get("IBOK_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -158,7 +159,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.tasks.outbox_relay",
         "schedule": timedelta(seconds=env_int("IBOK_OUTBOX_RELAY_SECONDS", 60)),
     },
-    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=env_int("IBOK_HEARTBEAT_SECONDS", 60))},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }
