@@ -5,11 +5,13 @@ IBOK_CELERY_QUEUE in its environment also sends the tasks it queues itself to th
 """
 
 import contextlib
+import email
 import os
 import signal
 import subprocess
 import sys
 import time
+from email.message import Message
 from pathlib import Path
 
 from ibok.celery import app as celery_app
@@ -72,3 +74,13 @@ def wait_for(condition, *, seconds: float = 120, every: float = 0.05, what: str 
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def sent_messages(mailbox: Path) -> list[Message]:
+    """Every e-mail a worker wrote (the file backend puts one or more messages in a .log file per connection)."""
+    messages = []
+    for path in sorted(mailbox.glob("*.log")):
+        for chunk in path.read_bytes().split(b"-" * 79):
+            if chunk.strip():
+                messages.append(email.message_from_bytes(chunk.strip() + b"\n"))
+    return messages

@@ -5,10 +5,8 @@ The worker runs Celery beat inside it, with the relay every second and the heart
 runs them every minute.
 """
 
-import email
 import os
 import time
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -19,19 +17,9 @@ from django.urls import reverse
 from accounts.models import Registration
 from core.models import Heartbeat, QueuedTask
 from tests.redis_server import RedisServer, celery_broker
-from tests.worker import Worker, wait_for
+from tests.worker import Worker, sent_messages, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def sent_messages(mailbox: Path) -> list[Message]:
-    """Every e-mail the worker wrote (the file backend puts one or more messages in a .log file per connection)."""
-    messages = []
-    for path in sorted(mailbox.glob("*.log")):
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if chunk.strip():
-                messages.append(email.message_from_bytes(chunk.strip() + b"\n"))
-    return messages
 
 
 @pytest.fixture
