@@ -121,17 +121,23 @@ def relay(*, now: datetime, ids: list[int] | None = None, limit: int = RELAY_BAT
     """
     global _broker_down_until
     handed = 0
+    unknown: set[int] = set()
     while True:
         with transaction.atomic():
             waiting = QueuedTask.objects.select_for_update(skip_locked=True).filter(relayed_at__isnull=True)
             if ids is not None:
                 waiting = waiting.filter(pk__in=ids)
-            rows = list(waiting.order_by("id")[:limit])
+            rows = list(waiting.exclude(pk__in=unknown).order_by("id")[:limit])
             done: list[int] = []
             failed = None
             for row in rows:
                 try:
                     _hand_over(row)
+                except UnknownTask:
+                    # Renamed or removed since the row was written: it waits (and turns /health/ red) for staff.
+                    unknown.add(row.pk)
+                    QueuedTask.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error="unknown task")
+                    continue
                 except BROKER_ERRORS as exc:
                     if task_for(row.task).app.conf.task_always_eager:
                         raise  # no broker: the task ran here and failed; its error is the caller's
@@ -147,7 +153,8 @@ def relay(*, now: datetime, ids: list[int] | None = None, limit: int = RELAY_BAT
         handed += len(done)
         if failed is not None:
             _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
-            logger.warning("broker did not take task %s (%s); %d row(s) wait for the relay", row.task, exc, len(rows))
+            waiting = len(rows) - len(done)
+            logger.warning("broker did not take task %s (%s); %d row(s) wait for the relay", row.task, exc, waiting)
             return handed
         if len(rows) < limit:
             return handed

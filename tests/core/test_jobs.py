@@ -113,3 +113,18 @@ def test_relayed_rows_are_forgotten_after_a_week():
 
     assert counts == {"relayed": 0, "deleted": 1}
     assert list(QueuedTask.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+@pytest.mark.django_db
+def test_a_row_naming_a_task_that_no_longer_exists_waits_for_staff_and_does_not_block_the_others():
+    now = timezone.now()
+    gone = QueuedTask.objects.create(created_at=now, task="core.removed_task")
+    after = QueuedTask.objects.create(created_at=now, task="core.heartbeat")
+
+    handed = jobs.relay(now=now)
+
+    gone.refresh_from_db()
+    assert handed == 1
+    assert (gone.relayed_at, gone.attempts, gone.last_error) == (None, 1, "unknown task")
+    assert QueuedTask.objects.get(pk=after.pk).relayed_at == now
+    assert Heartbeat.objects.exists()
