@@ -1,15 +1,15 @@
-"""allauth's adapter: our registration instead of allauth's sign-up; e-mails in the user's language via Celery."""
+"""allauth's adapter: our registration instead of allauth's sign-up; e-mails in the user's language via the outbox."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.contrib.sites.shortcuts import get_current_site
-from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils import translation
 
-from accounts import http, tasks
+from accounts import http
 from accounts.models import User
+from core.jobs import enqueue
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -24,7 +24,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"iBOK: {subject}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Render in the recipient's language (User.language), then hand it to a Celery task with retries."""
+        """Render in the recipient's language (User.language), then queue it for a Celery task with retries."""
         request = context.get("request") or getattr(self, "request", None)
         user = context.get("user")
         if not isinstance(user, User):
@@ -43,6 +43,4 @@ class AccountAdapter(DefaultAccountAdapter):
             html, text = message.body, ""
         else:
             text = message.body
-        to = message.to[0]
-        subject = message.subject
-        transaction.on_commit(lambda: tasks.email_send.delay(to=to, subject=subject, text=text, html=html))
+        enqueue("accounts.email_send", to=message.to[0], subject=message.subject, text=text, html=html)

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts import emails, permissions, proofs, selectors, signals, tasks
+from accounts import permissions, proofs, selectors, signals
 from accounts.models import (
     AccessRole,
     Consent,
@@ -34,6 +34,8 @@ from accounts.models import (
     TermsVersion,
     User,
 )
+from core.emails import absolute_url, render_email, send_email
+from core.jobs import enqueue
 from core.services import audit_record, outbox_put
 
 
@@ -118,9 +120,7 @@ def registration_submit(
             einvoice_requested=einvoice_requested,
             status=status,
         )
-        transaction.on_commit(
-            lambda: tasks.registration_email_send.delay(registration_id=registration.pk, base_url=base_url)
-        )
+        enqueue("accounts.registration_email_send", registration_id=registration.pk, base_url=base_url)
     return registration
 
 
@@ -147,9 +147,8 @@ def registration_email_deliver(*, registration_id: int, base_url: str, now: date
         return
     registration = Registration.objects.select_related("customer").get(pk=registration_id)
     if registration.status == RegistrationStatus.PENDING:
-        link = base_url.rstrip("/") + reverse(
-            "accounts:register-confirm", kwargs={"token": registration_token(registration=registration)}
-        )
+        token = registration_token(registration=registration)
+        link = absolute_url(reverse("accounts:register-confirm", kwargs={"token": token}), base_url=base_url)
         to, name, context = registration.email, "registration_verify", {"link": link}
     elif registration.status == RegistrationStatus.ALREADY_REGISTERED:
         owner = (
@@ -162,7 +161,7 @@ def registration_email_deliver(*, registration_id: int, base_url: str, now: date
         to, name = owner.user.email, "registration_already_registered"
         context = {
             "customer_number": registration.customer_number,
-            "login_url": base_url.rstrip("/") + reverse("account_login"),
+            "login_url": absolute_url(reverse("account_login"), base_url=base_url),
         }
         registration.language = owner.user.language
     elif registration.status == RegistrationStatus.EMAIL_TAKEN:
@@ -171,17 +170,13 @@ def registration_email_deliver(*, registration_id: int, base_url: str, now: date
         registration.language = holder.language if holder else registration.language
         context = {
             "customer_number": registration.customer_number,
-            "login_url": base_url.rstrip("/") + reverse("account_login"),
+            "login_url": absolute_url(reverse("account_login"), base_url=base_url),
         }
     else:
         # A wrong pair or an unknown number: the address given is not proven to belong to anyone; write nothing.
         return
-    subject, text, html = emails.render_email(
-        name, {"registration": registration, **context}, language=registration.language
-    )
-    _send_claimed(
-        registration_id, "email_sent_at", lambda: emails.send_email(to=to, subject=subject, text=text, html=html)
-    )
+    subject, text, html = render_email(name, {"registration": registration, **context}, language=registration.language)
+    _send_claimed(registration_id, "email_sent_at", lambda: send_email(to=to, subject=subject, text=text, html=html))
 
 
 def registration_resend(*, registration: Registration, actor: User, now: datetime, base_url: str) -> bool:
@@ -191,9 +186,7 @@ def registration_resend(*, registration: Registration, actor: User, now: datetim
     with transaction.atomic():
         Registration.objects.filter(pk=registration.pk).update(email_sent_at=None)
         audit_record(now=now, action="accounts.registration_resend", actor=actor, target=registration)
-        transaction.on_commit(
-            lambda: tasks.registration_email_send.delay(registration_id=registration.pk, base_url=base_url)
-        )
+        enqueue("accounts.registration_email_send", registration_id=registration.pk, base_url=base_url)
     return True
 
 
@@ -213,8 +206,8 @@ def registration_complete(
 ) -> User:
     """Create the account from a verified registration: the user, their e-mail (verified), owner access, consents.
 
-    Raises RegistrationLinkUsed, CustomerAlreadyRegistered, EmailAlreadyUsed. After commit: the activation
-    e-mail is queued and account_activated (and einvoice_requested_at_registration) are sent.
+    Raises RegistrationLinkUsed, CustomerAlreadyRegistered, EmailAlreadyUsed. The activation e-mail is queued and
+    account_activated sent in the transaction; einvoice_requested_at_registration after the commit.
     """
     with transaction.atomic():
         registration = (
@@ -263,10 +256,11 @@ def registration_complete(
             details={"customer_number": customer.number, "registration_id": registration.pk},
         )
         registration_id, customer_id = registration.pk, customer.pk
+        enqueue("accounts.activation_email_send", registration_id=registration_id, base_url=base_url)
+        # Receivers queue their background work (a sync of the customer) in this transaction.
+        signals.account_activated.send(sender=User, user=user, customer_ids=[customer_id])
 
         def after_commit() -> None:
-            tasks.activation_email_send.delay(registration_id=registration_id, base_url=base_url)
-            signals.account_activated.send(sender=User, user=user, customer_ids=[customer_id])
             if registration.einvoice_requested:
                 signals.einvoice_requested_at_registration.send(
                     sender=User, user=user, customer_id=customer_id, email=user.email, registration_id=registration_id
@@ -285,13 +279,13 @@ def activation_email_deliver(*, registration_id: int, base_url: str, now: dateti
     context = {
         "registration": registration,
         "customer_number": registration.customer.number,
-        "login_url": base_url.rstrip("/") + reverse("account_login"),
+        "login_url": absolute_url(reverse("account_login"), base_url=base_url),
     }
-    subject, text, html = emails.render_email("account_activated", context, language=user.language)
+    subject, text, html = render_email("account_activated", context, language=user.language)
     _send_claimed(
         registration_id,
         "activation_sent_at",
-        lambda: emails.send_email(to=user.email, subject=subject, text=text, html=html),
+        lambda: send_email(to=user.email, subject=subject, text=text, html=html),
     )
 
 
@@ -340,9 +334,7 @@ def customer_access_add(
             ip_address=ip_address,
             details={"customer_number": customer.number},
         )
-        transaction.on_commit(
-            lambda: signals.account_activated.send(sender=User, user=user, customer_ids=[customer.pk])
-        )
+        signals.account_activated.send(sender=User, user=user, customer_ids=[customer.pk])
     return access
 
 
@@ -601,8 +593,7 @@ def manager_access_grant(
                 "request_id": request.pk if request is not None else None,
             },
         )
-        manager_id = manager.pk
-        transaction.on_commit(lambda: tasks.manager_access_email_send.delay(user_id=manager_id))
+        enqueue("accounts.manager_access_email_send", user_id=manager.pk)
     return access
 
 
@@ -660,22 +651,22 @@ def manager_access_email_deliver(*, user_id: int, base_url: str, now: datetime) 
         .annotate(point_count=Count("points"))
         .order_by("customer__number", "id")
     )
-    root = base_url.rstrip("/")
     context = {
         "user": user,
         "accesses": accesses,
-        "login_url": root + reverse("account_login"),
-        "overview_url": root + reverse("pages:manager-overview"),
+        "login_url": absolute_url(reverse("account_login"), base_url=base_url),
+        "overview_url": absolute_url(reverse("pages:manager-overview"), base_url=base_url),
         "password_url": "",
     }
     if not user.has_usable_password():
         key = default_token_generator.make_token(user)
-        context["password_url"] = root + reverse(
-            "account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key}
+        context["password_url"] = absolute_url(
+            reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key}),
+            base_url=base_url,
         )
-    subject, text, html = emails.render_email("manager_access_granted", context, language=user.language)
+    subject, text, html = render_email("manager_access_granted", context, language=user.language)
     try:
-        emails.send_email(to=user.email, subject=subject, text=text, html=html)
+        send_email(to=user.email, subject=subject, text=text, html=html)
     except Exception:
         # Give the claim back so the retry sends the e-mail.
         CustomerAccess.objects.filter(pk__in=claimed).update(manager_notified_at=None)
@@ -700,5 +691,4 @@ def access_edit_record(*, access: CustomerAccess, actor: User, now: datetime, ac
         audit_record(now=now, action=f"accounts.access_{action}", actor=actor, target=access, details=details)
         if action != "revoked" and access.role == AccessRole.MANAGER:
             CustomerAccess.objects.filter(pk=access.pk).update(manager_notified_at=None)
-            user_id = access.user_id
-            transaction.on_commit(lambda: tasks.manager_access_email_send.delay(user_id=user_id))
+            enqueue("accounts.manager_access_email_send", user_id=access.user_id)

@@ -2,8 +2,9 @@
 
 from django.dispatch import Signal
 
-# Sent after the transaction that activated an account (or added a customer number to it) commits.
-# kwargs: user (User), customer_ids (list[int]). The billing sync connects here to refresh those customers at once.
+# Sent inside the transaction that activates an account (or adds a customer number to it), so that receivers
+# queue their work (core.jobs.enqueue) with it. kwargs: user (User), customer_ids (list[int]). The billing sync
+# connects here to refresh those customers at once.
 account_activated = Signal()
 
 # Sent after activation when the user ticked "I agree to receive e-invoices" at registration.

@@ -6,7 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from accounts import emails, services
+from accounts import services
+from core.emails import send_email
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": 30, "retry_backoff_max": 900, "max_retries": 8}
 
@@ -25,11 +26,10 @@ def activation_email_send(*, registration_id: int, base_url: str) -> None:
 @shared_task(**RETRY)
 def email_send(*, to: str, subject: str, text: str, html: str = "") -> None:
     """An e-mail already rendered by allauth's flows (password reset, e-mail change, MFA notices)."""
-    emails.send_email(to=to, subject=subject, text=text, html=html)
+    send_email(to=to, subject=subject, text=text, html=html)
 
 
 @shared_task(**RETRY)
 def manager_access_email_send(*, user_id: int) -> None:
     """A property manager's access was granted or changed: tell them once which customers they now manage."""
-    base_url = getattr(settings, "IBOK_PORTAL_URL", "http://localhost:8000")
-    services.manager_access_email_deliver(user_id=user_id, base_url=base_url, now=timezone.now())
+    services.manager_access_email_deliver(user_id=user_id, base_url=settings.IBOK_PORTAL_URL, now=timezone.now())

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -9,7 +10,6 @@ from getpaid.models import Payment as GetpaidPayment
 from import_export.admin import ExportMixin
 
 from accounts.models import Customer
-from billing import tasks as sync_tasks
 from billing.models import (
     BrokerEvent,
     CalendarFeed,
@@ -22,6 +22,7 @@ from billing.models import (
     PaymentAllocation,
     SyncRun,
 )
+from core.jobs import enqueue
 from core.services import audit_record
 
 
@@ -103,12 +104,14 @@ class SyncRunAdmin(admin.ModelAdmin):
             if customer is None:
                 messages.error(request, _("There is no customer with the number %(number)s.") % {"number": number})
                 return redirect("admin:billing_syncrun_changelist")
-            sync_tasks.customer_sync.delay(customer_id=customer.pk)
-            audit_record(now=now, action="billing.customer_sync_requested", actor=request.user, target=customer)
+            with transaction.atomic():
+                enqueue("billing.customer_sync", customer_id=customer.pk)
+                audit_record(now=now, action="billing.customer_sync_requested", actor=request.user, target=customer)
             messages.success(request, _("The sync of customer %(number)s is queued.") % {"number": number})
         else:
-            sync_tasks.billing_sync.delay()
-            audit_record(now=now, action="billing.sync_requested", actor=request.user)
+            with transaction.atomic():
+                enqueue("billing.billing_sync")
+                audit_record(now=now, action="billing.sync_requested", actor=request.user)
             messages.success(request, _("The sync is queued."))
         return redirect("admin:billing_syncrun_changelist")
 

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from getpaid.abstracts import AbstractOrder
 
@@ -88,6 +87,7 @@ class Invoice(SyncedModel):
         return self.number
 
     def status_on(self, today) -> str:
+        """The one status source: views and selectors ask it for the day they show (templates get the result)."""
         if self.outstanding <= 0:
             return InvoiceStatus.PAID
         if self.due_date < today:
@@ -95,18 +95,6 @@ class Invoice(SyncedModel):
         if self.outstanding < self.gross:
             return InvoiceStatus.PARTIAL
         return InvoiceStatus.UNPAID
-
-    @property
-    def status(self) -> str:
-        return self.status_on(timezone.localdate())
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.status == InvoiceStatus.OVERDUE
-
-    @property
-    def is_paid(self) -> bool:
-        return self.outstanding <= 0
 
 
 class InvoiceLine(models.Model):

@@ -4,14 +4,14 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Customer
-from billing import tasks
+from billing import services
 from billing.selectors import LAST_SYNC_CACHE_KEY
 
 
 def customers_refresh_after_activation(sender, *, user, customer_ids: list[int], **kwargs) -> None:
     """A newly activated customer sees fresh data at once: sync each of their customers now."""
     for customer in Customer.objects.filter(pk__in=customer_ids):
-        tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=0)
+        services.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=0)
 
 
 def sync_run_changed(sender, **kwargs) -> None:

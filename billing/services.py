@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -30,6 +32,7 @@ from billing.models import (
 from billing.payments.przelewy24 import EMAIL_MAX_LENGTH, PaymentProcessor, payer_email
 from billing.sync.contract import BatchRefused
 from billing.sync.loader import Loader
+from core.jobs import enqueue
 from core.money import round_money
 from core.services import outbox_put
 
@@ -222,3 +225,12 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> str:
     default_storage.delete(name)
     invoice.refresh_from_db(fields=["pdf"])
     return invoice.pdf.name
+
+
+def customer_sync_request(*, customer: Customer, now: datetime, throttle_seconds: int | None = None) -> bool:
+    """Queue an on-demand sync of one customer; False when one was queued too recently."""
+    seconds = settings.IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS if throttle_seconds is None else throttle_seconds
+    if seconds and not cache.add(f"ibok:customer-sync:{customer.pk}", now.isoformat(), timeout=seconds):
+        return False
+    enqueue("billing.customer_sync", customer_id=customer.pk)
+    return True

@@ -1,10 +1,6 @@
 """Billing background work. Tasks load rows by id and call one service."""
 
-from datetime import datetime
-
 from celery import shared_task
-from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -31,15 +27,6 @@ def customer_sync(self, *, customer_id: int) -> None:
         runner.sync_run(source=runner.source_from_settings(), clock=timezone.now, customer=customer)
     except SyncBusy as exc:
         raise self.retry(exc=exc) from exc
-
-
-def customer_sync_request(*, customer: Customer, now: datetime, throttle_seconds: int | None = None) -> bool:
-    """Queue an on-demand sync of one customer; False when one was queued too recently."""
-    seconds = settings.IBOK_CUSTOMER_SYNC_THROTTLE_SECONDS if throttle_seconds is None else throttle_seconds
-    if seconds and not cache.add(f"ibok:customer-sync:{customer.pk}", now.isoformat(), timeout=seconds):
-        return False
-    customer_sync.delay(customer_id=customer.pk)
-    return True
 
 
 @shared_task(ignore_result=True)

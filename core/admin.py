@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage, QueuedTask
 
 
 @admin.register(AuditLogEntry)
@@ -29,3 +29,19 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ["=customer_number", "=idempotency_key"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+
+@admin.register(QueuedTask)
+class QueuedTaskAdmin(admin.ModelAdmin):
+    """Background work owed by committed changes; relayed_at empty means it still waits for the broker."""
+
+    list_display = ["created_at", "task", "relayed_at", "attempts", "last_error"]
+    list_filter = ["task", ("relayed_at", admin.EmptyFieldListFilter)]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in QueuedTask._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -7,4 +7,15 @@ class CoreConfig(AppConfig):
     verbose_name = "iBOK"
 
     def ready(self) -> None:
+        from celery.signals import task_failure
+
         from core import checks  # noqa: F401 - registers the deploy checks
+
+        task_failure.connect(_task_failed, dispatch_uid="core.metrics.task_failed", weak=False)
+
+
+def _task_failed(sender=None, **kwargs) -> None:
+    """A task that raised (after its retries, if it has any): counted per task for /metrics."""
+    from core import metrics
+
+    metrics.count(metrics.TASKS_FAILED, label=getattr(sender, "name", "") or "unknown")

@@ -66,3 +66,47 @@ class SyncedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class QueuedTask(models.Model):
+    """A background task a change owes (an e-mail, an SMS, a PDF, a sync), written in the change's transaction.
+
+    The relay (core.jobs) hands it to Celery and stamps relayed_at; while the broker is down it waits here.
+    """
+
+    created_at = models.DateTimeField(_("created at"))
+    task = models.CharField(_("task"), max_length=100)  # "<app>.<task>", e.g. "accounts.registration_email_send"
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    relayed_at = models.DateTimeField(_("handed to the worker at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("failed hand-overs"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(task__regex=r"^[a-z_]+\.[a-z0-9_]+$"), name="core_queuedtask_task_named"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["id"], name="core_queuedtask_waiting_idx", condition=Q(relayed_at__isnull=True)),
+            models.Index(fields=["relayed_at"], name="core_queuedtask_relayed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.kwargs}"
+
+
+class Heartbeat(models.Model):
+    """When a worker last consumed a task of this name (Celery beat sends one every minute)."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    beat_at = models.DateTimeField(_("last beat at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -1,4 +1,4 @@
-"""Shared writes: the audit log and the outbox."""
+"""Shared writes: the audit log, the outbox to the billing system, heartbeats."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 
-from core.models import AuditLogEntry, OutboxMessage, OutboxStatus
+from core.models import AuditLogEntry, Heartbeat, OutboxMessage, OutboxStatus
 
 
 def audit_record(
@@ -92,3 +92,8 @@ def outbox_deliver_due(*, now: datetime, limit: int = 500) -> dict[str, int]:
                 counts["delivered"] += 1
             message.save()
     return counts
+
+
+def heartbeat_record(*, name: str, now: datetime) -> None:
+    """Note that a worker consumed the heartbeat task `name` now."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})

@@ -1,14 +1,14 @@
 """What e-invoices do when lower apps say something happened (they never call up)."""
 
-from django.db import transaction
 from django.utils import timezone
 
-from einvoice import services, tasks
+from core.jobs import enqueue
+from einvoice import services
 
 
 def invoices_imported(sender, *, invoice_ids: list[int], **kwargs) -> None:
-    """A sync chunk committed new invoices: deliver those of e-invoice customers (in a task, off the sync's path)."""
-    transaction.on_commit(lambda: tasks.deliveries_for_invoices.delay(invoice_ids=list(invoice_ids)))
+    """A sync chunk wrote new invoices: deliver those of e-invoice customers (in a task, off the sync's path)."""
+    enqueue("einvoice.deliveries_for_invoices", invoice_ids=list(invoice_ids))
 
 
 def einvoice_requested_at_registration(sender, *, user, customer_id: int, email: str, registration_id: int, **kwargs):

@@ -13,12 +13,11 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Consent as AccountConsent
@@ -26,8 +25,10 @@ from accounts.models import ConsentKind, Customer, Registration, RegistrationSta
 from billing import services as billing_services
 from billing.models import Invoice
 from core.db import pk_in
+from core.emails import absolute_url, email_message, render_email
+from core.jobs import enqueue
 from core.services import audit_record, outbox_put
-from einvoice import selectors, tasks
+from einvoice import selectors
 from einvoice.models import (
     AddressVerification,
     Consent,
@@ -189,9 +190,7 @@ def _verification_start(
         language=language,
     )
     _event(consent=consent, kind=EventKind.VERIFICATION_SENT, now=now, actor=actor, email=email)
-    transaction.on_commit(
-        lambda: tasks.verification_email_send.delay(verification_id=verification.pk, base_url=base_url)
-    )
+    enqueue("einvoice.verification_email_send", verification_id=verification.pk, base_url=base_url)
     return verification
 
 
@@ -708,25 +707,14 @@ def paper_resignation_record(
 # --- E-mails -----------------------------------------------------------------------------------------------
 
 
-def _render(name: str, context: dict, language: str) -> tuple[str, str, str]:
-    context = {"utility_name": settings.IBOK_UTILITY_NAME, "utility_phone": settings.IBOK_UTILITY_PHONE, **context}
-    with translation.override(language):
-        context["LANGUAGE_CODE"] = language
-        subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-        text = render_to_string(f"emails/{name}.txt", context)
-        html = render_to_string(f"emails/{name}.html", context)
-    return subject, text, html
-
-
 def verification_email_deliver(*, verification_id: int, base_url: str, now: datetime) -> bool:
     """Send the confirmation link once (claimed by email_sent_at; given back if sending fails)."""
     if not AddressVerification.objects.filter(pk=verification_id, email_sent_at__isnull=True).update(email_sent_at=now):
         return False
     verification = AddressVerification.objects.select_related("consent__customer").get(pk=verification_id)
-    link = base_url.rstrip("/") + reverse(
-        "einvoice:verify", kwargs={"token": verification_token(verification=verification)}
-    )
-    subject, text, html = _render(
+    token = verification_token(verification=verification)
+    link = absolute_url(reverse("einvoice:verify", kwargs={"token": token}), base_url=base_url)
+    subject, text, html = render_email(
         "einvoice_verify",
         {
             "verification": verification,
@@ -735,12 +723,10 @@ def verification_email_deliver(*, verification_id: int, base_url: str, now: date
             "is_change": verification.purpose == VerificationPurpose.CHANGE,
             "valid_days": VERIFICATION_VALID.days,
         },
-        verification.language,
+        language=verification.language,
     )
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [verification.email])
-    message.attach_alternative(html, "text/html")
     try:
-        message.send()
+        email_message(to=verification.email, subject=subject, text=text, html=html).send()
     except Exception:
         AddressVerification.objects.filter(pk=verification_id).update(email_sent_at=None)
         raise
@@ -785,13 +771,10 @@ def deliveries_create(*, invoice_ids: list[int], now: datetime) -> list[int]:
 
 
 def deliveries_enqueue(*, delivery_ids: list[int]) -> None:
-    """Queue one send task per delivery after the current transaction commits."""
+    """Queue one send task per delivery, in the current transaction."""
 
-    def enqueue() -> None:
-        for delivery_id in delivery_ids:
-            tasks.invoice_email_send.delay(delivery_id=delivery_id)
-
-    transaction.on_commit(enqueue)
+    for delivery_id in delivery_ids:
+        enqueue("einvoice.invoice_email_send", delivery_id=delivery_id)
 
 
 def deliveries_sweep(*, now: datetime, limit: int = 1000) -> dict[str, int]:
@@ -816,25 +799,23 @@ def _claim(delivery_id: int, now: datetime) -> bool:
     )
 
 
-def _delivery_message(delivery: Delivery) -> EmailMultiAlternatives:
+def _delivery_message(delivery: Delivery) -> EmailMessage:
     invoice = delivery.invoice
     language = selectors.owner_language(customer=delivery.customer)
-    portal = settings.IBOK_PORTAL_URL.rstrip("/")
-    subject, text, html = _render(
+    subject, text, html = render_email(
         "einvoice_invoice",
         {
             "invoice": invoice,
             "customer": delivery.customer,
-            "invoice_url": portal + reverse("billing:invoice-detail", kwargs={"invoice_id": invoice.pk}),
-            "portal_url": portal + "/",
+            "invoice_url": absolute_url(reverse("billing:invoice-detail", kwargs={"invoice_id": invoice.pk})),
+            "portal_url": absolute_url("/"),
         },
-        language,
+        language=language,
     )
     name = billing_services.invoice_pdf_ensure(invoice=invoice)
     with default_storage.open(name, "rb") as handle:
         content = handle.read()
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [delivery.email])
-    message.attach_alternative(html, "text/html")
+    message = email_message(to=delivery.email, subject=subject, text=text, html=html)
     message.attach(invoice.number.replace("/", "_") + ".pdf", content, "application/pdf")
     return message
 

@@ -75,6 +75,7 @@ if IBOK_DEMO:
 
 MIDDLEWARE = [
     "portal.probes.ReadinessProbeMiddleware",  # first: a probe's Host is the pod's address, and plain http
+    "portal.metrics.request_latency",  # first, so it times the whole stack (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,7 +135,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Celery worker and beat on kombu's filesystem transport in IBOK_BROKER_DIR, and its processes share a cache in
 # files; with neither, tasks run in-process (a single-process development server, the tests' default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-IBOK_BROKER_DIR = "" if REDIS_URL else os.environ.get("IBOK_BROKER_DIR", "")
+IBOK_BROKER_DIR = "" if REDIS_URL or os.environ.get("IBOK_BROKER_URL") else os.environ.get("IBOK_BROKER_DIR", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 elif IBOK_BROKER_DIR:
@@ -147,14 +148,15 @@ elif IBOK_BROKER_DIR:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The broker may be a Redis of its own (IBOK_BROKER_URL); by default the same as the cache.
 if IBOK_BROKER_DIR:
     Path(IBOK_BROKER_DIR).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": IBOK_BROKER_DIR, "data_folder_out": IBOK_BROKER_DIR}
 else:
-    CELERY_BROKER_URL = REDIS_URL or "memory://"
+    CELERY_BROKER_URL = os.environ.get("IBOK_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or IBOK_BROKER_DIR)
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"  # no broker at all: tasks run in the process
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -186,6 +188,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "billing-sync-watchdog": {"task": "billing.tasks.sync_watchdog", "schedule": timedelta(minutes=15)},
     "outbox-deliver": {"task": "core.tasks.outbox_deliver", "schedule": timedelta(minutes=1)},
+    # Queued tasks whose kick after commit did not reach the broker (core.jobs), and the workers' heartbeat.
+    "outbox-relay": {
+        "task": "core.tasks.outbox_relay",
+        "schedule": timedelta(seconds=env_int("IBOK_OUTBOX_RELAY_SECONDS", 60)),
+    },
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=env_int("IBOK_HEARTBEAT_SECONDS", 60))},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }
@@ -251,8 +259,10 @@ STORAGES = {
     },
 }
 
-# E-mail: SMTP from the environment; locally printed to the console of the running portal.
-EMAIL_BACKEND = os.environ.get(
+# E-mail: SMTP from the environment; locally printed to the console of the running portal. Every message goes
+# through core.emails.CountingBackend, which counts sent and failed ones for /metrics.
+EMAIL_BACKEND = "core.emails.CountingBackend"
+IBOK_EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("EMAIL_HOST")
@@ -348,6 +358,8 @@ IBOK_OUTBOX_TOKEN = os.environ.get("IBOK_OUTBOX_TOKEN", "")
 IBOK_OUTBOX_SECRET = os.environ.get("IBOK_OUTBOX_SECRET", "demo-outbox-secret" if DEBUG else "")
 IBOK_OUTBOX_DIR = Path(os.environ.get("IBOK_OUTBOX_DIR", VAR_DIR / "outbox"))
 IBOK_OUTBOX_MAX_ATTEMPTS = env_int("IBOK_OUTBOX_MAX_ATTEMPTS", 12)
+# /metrics answers staff, and a scraper that sends "Authorization: Bearer <this token>" (none without it).
+IBOK_METRICS_TOKEN = os.environ.get("IBOK_METRICS_TOKEN", "")
 # A sync older than this raises the alarm on the health page.
 IBOK_SYNC_MAX_AGE = timedelta(minutes=env_int("IBOK_SYNC_MAX_AGE_MINUTES", 90))
 # Self-readings are accepted on these days of the month: ranges "20-31", single days "5", "L10" = the last 10 days.

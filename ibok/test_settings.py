@@ -24,7 +24,7 @@ CELERY_TASK_ROUTES: dict = {}
 IBOK_OUTBOX_DIR = BASE_DIR / "var" / "test-outbox"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production keeps the default
 # A worker process cannot share locmem's outbox: the worker tests pass the file backend (and EMAIL_FILE_PATH).
-EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+IBOK_EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 # A worker test hands its worker the media folder it reads too.

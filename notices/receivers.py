@@ -3,18 +3,17 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Invoice
 from core.db import pk_in
-from notices import tasks
+from core.jobs import enqueue
 
 
 def new_invoices_notify(sender, *, invoice_ids: list[int], **kwargs) -> None:
-    """billing.signals.invoices_imported (after commit): queue "new invoice" for the recently issued ones only,
-    so that a first import of years of history queues nothing."""
+    """billing.signals.invoices_imported (in the import's transaction): queue "new invoice" for the recently issued
+    ones only, so that a first import of years of history queues nothing."""
     since = timezone.localdate() - timedelta(days=settings.IBOK_NOTIFY_NEW_INVOICE_MAX_AGE_DAYS)
     recent = list(Invoice.objects.filter(pk_in(invoice_ids), issue_date__gte=since).values_list("pk", flat=True))
     if recent:
-        transaction.on_commit(lambda: tasks.new_invoices_notify.delay(invoice_ids=recent))
+        enqueue("notices.new_invoices_notify", invoice_ids=recent)

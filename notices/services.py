@@ -16,7 +16,6 @@ from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -28,9 +27,11 @@ from accounts import permissions
 from accounts.models import Contract, CustomerAccess, DeliveryPoint, User
 from billing.models import Invoice, InvoiceKind
 from core.db import pk_in
+from core.emails import absolute_url, email_message, render_email
+from core.jobs import enqueue
 from core.services import audit_record
 from meters.models import Meter
-from notices import selectors, sms, tasks
+from notices import selectors, sms
 from notices.models import (
     Announcement,
     AnnouncementKind,
@@ -51,10 +52,6 @@ STALE_SENDING = timedelta(minutes=15)  # a claim older than this belongs to a wo
 
 def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
-
-
-def _portal_url(path: str) -> str:
-    return settings.IBOK_PORTAL_URL.rstrip("/") + path
 
 
 # --- Switches ----------------------------------------------------------------------------------------------
@@ -190,21 +187,18 @@ class Candidate:
 def _render(*, kind: str, channel: str, user: User, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, text and HTML of one message, in the user's language."""
     slug = kind.lower()
+    language = user.language or settings.LANGUAGE_CODE
     context = {
         **context,
         "user": user,
         "utility_name": settings.IBOK_UTILITY_NAME,
-        "settings_url": _portal_url(reverse("notices:settings")),
+        "settings_url": absolute_url(reverse("notices:settings")),
     }
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        if channel == Channel.SMS:
+    if channel == Channel.SMS:
+        with translation.override(language):
             return "", " ".join(render_to_string(f"notices/sms/{slug}.txt", context).split()), ""
-        subject = " ".join(render_to_string(f"emails/notice_{slug}_subject.txt", context).split())
-        return (
-            subject[:200],
-            render_to_string(f"emails/notice_{slug}.txt", context),
-            render_to_string(f"emails/notice_{slug}.html", context),
-        )
+    subject, text, html = render_email(f"notice_{slug}", context, language=language)
+    return subject[:200], text, html
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -299,9 +293,11 @@ def _plan_batch(candidates: list[Candidate], now: datetime) -> list[int]:
     )
 
 
-def _enqueue(ids: list[int]) -> None:
-    if ids:
-        transaction.on_commit(lambda: tasks.notifications_send_each(notification_ids=ids))
+def notifications_enqueue(*, notification_ids: list[int]) -> None:
+    """One send task per message (each is retried on its own), queued in one transaction."""
+    with transaction.atomic():
+        for notification_id in notification_ids:
+            enqueue("notices.notification_send", notification_id=notification_id)
 
 
 def new_invoice_candidates(*, invoice_ids: list[int], today: date) -> list[Candidate]:
@@ -318,7 +314,7 @@ def new_invoice_candidates(*, invoice_ids: list[int], today: date) -> list[Candi
                 "invoice": invoice,
                 "customer": invoice.customer,
                 "document_type": InvoiceKind(invoice.kind).label,
-                "url": _portal_url(reverse("billing:invoice-detail", kwargs={"invoice_id": invoice.pk})),
+                "url": absolute_url(reverse("billing:invoice-detail", kwargs={"invoice_id": invoice.pk})),
             },
         )
         for invoice in invoices.order_by("id")
@@ -341,7 +337,7 @@ def payment_due_candidates(*, today: date) -> list[Candidate]:
                 "invoice": invoice,
                 "customer": invoice.customer,
                 "days": (invoice.due_date - today).days,
-                "url": _portal_url(reverse("billing:pay")),
+                "url": absolute_url(reverse("billing:pay")),
             },
         )
         for invoice in invoices.order_by("due_date", "id")
@@ -369,7 +365,7 @@ def contract_end_candidates(*, today: date) -> list[Candidate]:
                 "contract": contract,
                 "customer": contract.customer,
                 "days": (contract.valid_until - today).days,
-                "url": _portal_url(reverse("meters:contract")),
+                "url": absolute_url(reverse("meters:contract")),
             },
         )
         for contract in contracts
@@ -393,7 +389,7 @@ def legalization_candidates(*, today: date) -> list[Candidate]:
                 "point": meter.delivery_point,
                 "customer": meter.delivery_point.customer,
                 "days": (meter.legalization_valid_until - today).days,
-                "url": _portal_url(reverse("meters:meter", kwargs={"meter_id": meter.pk})),
+                "url": absolute_url(reverse("meters:meter", kwargs={"meter_id": meter.pk})),
             },
         )
         for meter in meters.order_by("legalization_valid_until", "id")
@@ -404,7 +400,7 @@ def new_invoices_notify(*, invoice_ids: list[int], now: datetime) -> list[int]:
     """e-powiadomienie Faktura for invoices just imported; safe to call again with the same ids."""
     candidates = new_invoice_candidates(invoice_ids=invoice_ids, today=timezone.localdate(now))
     ids = notifications_plan(candidates=candidates, now=now)
-    _enqueue(ids)
+    notifications_enqueue(notification_ids=ids)
     return ids
 
 
@@ -421,7 +417,7 @@ def reminders_plan(*, now: datetime) -> list[int]:
     for announcement in selectors.current_announcements(now=now):
         if announcement.has_area:
             ids += announcement_push(announcement=announcement, now=now)
-    _enqueue(ids)
+    notifications_enqueue(notification_ids=ids)
     return ids
 
 
@@ -454,12 +450,9 @@ def _still_wanted(notification: Notification) -> bool:
 
 def _deliver(notification: Notification) -> None:
     if notification.channel == Channel.EMAIL:
-        email = EmailMultiAlternatives(
-            subject=notification.subject, body=notification.body, to=[notification.recipient]
-        )
-        if notification.html:
-            email.attach_alternative(notification.html, "text/html")
-        email.send()
+        email_message(
+            to=notification.recipient, subject=notification.subject, text=notification.body, html=notification.html
+        ).send()
     else:
         sms.send(phone=notification.recipient, text=notification.body, reference=f"ibok-n{notification.pk}")
 
@@ -528,7 +521,7 @@ def notifications_retry(*, notification_ids: list[int], now: datetime, actor: Us
             status=NotificationStatus.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
         )
         audit_record(now=now, action="notices.notification_retry", actor=actor, details={"ids": notification_ids})
-    _enqueue(list(notification_ids))
+        notifications_enqueue(notification_ids=list(notification_ids))
     return count
 
 
@@ -583,8 +576,7 @@ def announcement_publish(*, announcement: Announcement, now: datetime, actor: Us
             announcement.published_at = now
             audit_record(now=now, action="notices.announcement_publish", actor=actor, target=announcement)
         if announcement.kind in PUSHED_KINDS and (announcement.ends_at is None or announcement.ends_at > now):
-            announcement_id = announcement.pk
-            transaction.on_commit(lambda: tasks.announcement_push.delay(announcement_id=announcement_id))
+            enqueue("notices.announcement_push", announcement_id=announcement.pk)
     return reached
 
 
@@ -603,7 +595,7 @@ def announcement_push(*, announcement: Announcement, now: datetime) -> list[int]
     context = {
         "announcement": announcement,
         "kind_label": AnnouncementKind(announcement.kind).label,
-        "url": _portal_url(reverse("notices:announcements")),
+        "url": absolute_url(reverse("notices:announcements")),
     }
     candidates = [
         Candidate(

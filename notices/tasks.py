@@ -24,14 +24,8 @@ def announcement_push(*, announcement_id: int) -> int:
     if announcement is None:
         return 0
     ids = services.announcement_push(announcement=announcement, now=timezone.now())
-    notifications_send_each(notification_ids=ids)
+    services.notifications_enqueue(notification_ids=ids)
     return len(ids)
-
-
-def notifications_send_each(*, notification_ids: list[int]) -> None:
-    """One task per message, so each is retried on its own."""
-    for notification_id in notification_ids:
-        notification_send.delay(notification_id=notification_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
@@ -48,5 +42,5 @@ def notification_send(self, *, notification_id: int) -> str:
 def notifications_resume() -> int:
     """Every few minutes (Celery beat): send what a lost task left PENDING; fail claims of dead workers."""
     ids = services.notifications_resume(now=timezone.now())
-    notifications_send_each(notification_ids=ids)
+    services.notifications_enqueue(notification_ids=ids)
     return len(ids)

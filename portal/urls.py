@@ -9,6 +9,7 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("refresh/", views.data_refresh, name="data-refresh"),
     path("health/", views.health, name="health"),
+    path("metrics", views.metrics, name="metrics"),
     path("properties/", views.manager_overview, name="manager-overview"),
     path("properties/export.csv", views.manager_overview_csv, name="manager-overview-csv"),
     path("properties/pay/", views.manager_pay, name="manager-pay"),

@@ -1,7 +1,8 @@
 """Pages that combine apps: the dashboard, the accessibility statement and the staff health check."""
 
 import csv
-from datetime import date
+import hmac
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,18 +16,23 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from accounts import permissions, switcher
 from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing import tasks as billing_tasks
+from core import selectors as core_selectors
 from notices import selectors as notices_selectors
 from portal import forms, selectors
+from portal import metrics as portal_metrics
 
 # The accessibility statement's dates: update them with every audit and every significant change.
 ACCESSIBILITY_STATEMENT_PUBLISHED = date(2026, 11, 21)
 ACCESSIBILITY_STATEMENT_UPDATED = date(2026, 11, 21)
+# The health page turns red past these (docs/operations.md says what each means).
+HEARTBEAT_MAX_AGE = timedelta(minutes=5)
+OUTBOX_MAX_AGE = timedelta(minutes=10)
 
 
 @login_required
@@ -57,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def data_refresh(request: HttpRequest) -> HttpResponse:
     """The customer asks for fresh data: each of their customers is synced now, at most every few minutes."""
     queued = [
-        billing_tasks.customer_sync_request(customer=customer, now=timezone.now())
+        billing_services.customer_sync_request(customer=customer, now=timezone.now())
         for customer in visible_customers(user=request.user)[:20]
     ]
     if any(queued):
@@ -110,15 +116,42 @@ def _broker() -> str:
     return "redis"
 
 
+def _heartbeat(now) -> str:
+    """A worker consumed beat's heartbeat task lately (only meaningful when the broker answers: see "broker")."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "in-process (no REDIS_URL)"
+    beat_at = core_selectors.last_heartbeat()
+    if beat_at is None or beat_at < now - HEARTBEAT_MAX_AGE:
+        raise RuntimeError(f"no task consumed since {beat_at.isoformat() if beat_at else 'ever'}")
+    return beat_at.isoformat()
+
+
+def _outbox(now) -> str:
+    """Nothing owed (queued tasks, messages to the billing system) waits longer than OUTBOX_MAX_AGE."""
+    tasks, messages_ = core_selectors.queued_tasks_waiting(), core_selectors.billing_messages_waiting()
+    detail = (
+        f"{tasks.count} task(s) waiting, oldest {tasks.age_seconds(now):.0f} s; "
+        f"{messages_.count} message(s) to billing waiting, oldest {messages_.age_seconds(now):.0f} s"
+    )
+    if max(tasks.age_seconds(now), messages_.age_seconds(now)) > OUTBOX_MAX_AGE.total_seconds():
+        raise RuntimeError(detail)
+    return detail
+
+
 @staff_member_required
 def health(request: HttpRequest) -> JsonResponse:
+    """Red (503) when a dependency does not answer, no worker consumed the heartbeat for five minutes, the
+    outbox holds work older than ten minutes, or the last successful sync is older than twice its interval."""
     now = timezone.now()
     last_sync = billing_selectors.last_successful_sync()
-    sync_ok = last_sync is not None and last_sync.finished_at >= now - settings.IBOK_SYNC_MAX_AGE
+    sync_max_age = 2 * timedelta(minutes=settings.IBOK_SYNC_INTERVAL_MINUTES)
+    sync_ok = last_sync is not None and last_sync.finished_at >= now - sync_max_age
     checks = {
         "database": _check(_database),
         "cache": _check(_cache),
         "broker": _check(_broker),
+        "heartbeat": _check(lambda: _heartbeat(now)),
+        "outbox": _check(lambda: _outbox(now)),
         "last_sync": {
             "ok": sync_ok,
             "detail": last_sync.finished_at.isoformat() if last_sync else "never",
@@ -126,6 +159,18 @@ def health(request: HttpRequest) -> JsonResponse:
     }
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics for staff, or for a scraper with `Authorization: Bearer <IBOK_METRICS_TOKEN>`."""
+    token = settings.IBOK_METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    allowed = (token and given and hmac.compare_digest(given, token)) or (
+        request.user.is_authenticated and request.user.is_staff
+    )
+    if not allowed:
+        return HttpResponse(status=403)
+    return HttpResponse(portal_metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 # --- property managers: the overview across customers and paying for several -------------------------------------

@@ -77,6 +77,7 @@ MATRIX: dict[str, list[Case]] = {
     "pages:accessibility": [Case(expect=public())],
     "pages:data-refresh": [Case(expect=signed_in(405), label="POST only")],
     "pages:health": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": REDIRECT, "staff": (200, 503)})],
+    "pages:metrics": [Case(expect={**dict.fromkeys(ROLES, 403), "anonymous": 403, "staff": 200})],
     "pages:manager-overview": [Case(expect=signed_in())],
     "pages:manager-overview-csv": [Case(expect=signed_in())],
     "pages:manager-pay": [Case(expect=signed_in())],

@@ -4,11 +4,14 @@ Shared by the worker tests (tests/billing/test_sync_worker.py, tests/einvoice/te
 IBOK_CELERY_QUEUE in its environment also sends the tasks it queues itself to that queue (ibok/test_settings.py).
 """
 
+import contextlib
+import email
 import os
 import signal
 import subprocess
 import sys
 import time
+from email.message import Message
 from pathlib import Path
 
 from ibok.celery import app as celery_app
@@ -19,19 +22,23 @@ ROOT = Path(__file__).resolve().parents[1]
 class Worker:
     """`celery -A ibok worker` in a child process, on its own queue, against the test database."""
 
-    def __init__(self, queue: str, env: dict[str, str]):
+    def __init__(self, queue: str, env: dict[str, str], *, beat_schedule: Path | None = None):
         self.queue = queue
         self.env = env
+        self.beat_schedule = beat_schedule  # given: Celery beat runs inside the worker, keeping its state there
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
+        beat = ["--beat", "--schedule", str(self.beat_schedule)] if self.beat_schedule else []
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "ibok", "worker", "--pool", "solo", "--queues", self.queue,
                 "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+                *beat,
             ],
             cwd=ROOT,
             env=self.env,
+            start_new_session=bool(self.beat_schedule),  # a group of its own: stop() also ends the beat it started
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -54,6 +61,9 @@ class Worker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.process and self.beat_schedule:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # an embedded beat left behind
 
 
 def wait_for(condition, *, seconds: float = 120, every: float = 0.05, what: str = "the condition"):
@@ -64,3 +74,13 @@ def wait_for(condition, *, seconds: float = 120, every: float = 0.05, what: str 
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def sent_messages(mailbox: Path) -> list[Message]:
+    """Every e-mail a worker wrote (the file backend puts one or more messages in a .log file per connection)."""
+    messages = []
+    for path in sorted(mailbox.glob("*.log")):
+        for chunk in path.read_bytes().split(b"-" * 79):
+            if chunk.strip():
+                messages.append(email.message_from_bytes(chunk.strip() + b"\n"))
+    return messages

@@ -6,16 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessRole, Customer, DeliveryPoint, User
+from core.emails import absolute_url, render_email, send_email
+from core.jobs import enqueue
 from core.services import audit_record, outbox_put
-from tickets import tasks
 from tickets.attachments import AttachmentRejected, CheckedFile, check_files
 from tickets.models import (
     BILLING_ACTION_CASE_TYPES,
@@ -211,7 +209,7 @@ def case_staff_update(
         locked.last_message_at = now
         if status == CaseStatus.NEW:
             status = CaseStatus.IN_PROGRESS
-        transaction.on_commit(lambda: tasks.case_reply_email_send.delay(message_id=message.pk))
+        enqueue("tickets.case_reply_email_send", message_id=message.pk)
         changes["reply"] = message.pk
     if note:
         CaseNote.objects.create(case=locked, author=actor, body=note, created_at=now)
@@ -240,10 +238,6 @@ def _recipients(case: Case) -> list[User]:
     return list(owners.order_by("id"))
 
 
-def _portal_url(path: str) -> str:
-    return getattr(settings, "IBOK_PORTAL_URL", "http://localhost:8000").rstrip("/") + path
-
-
 def case_reply_email_send(*, message_id: int, now: datetime) -> bool:
     """E-mail the customer that staff replied, once: the message is claimed before sending.
 
@@ -258,23 +252,11 @@ def case_reply_email_send(*, message_id: int, now: datetime) -> bool:
     message = Message.objects.select_related("case__opened_by", "case__customer").get(pk=message_id)
     case = message.case
     try:
+        case_url = absolute_url(reverse("tickets:case-detail", kwargs={"case_id": case.pk}))
         for user in _recipients(case):
-            with translation.override(user.language or settings.LANGUAGE_CODE):
-                context = {
-                    "user": user,
-                    "case": case,
-                    "case_type": CaseType(case.case_type).label,
-                    "case_url": _portal_url(reverse("tickets:case-detail", kwargs={"case_id": case.pk})),
-                    "utility_name": settings.IBOK_UTILITY_NAME,
-                }
-                subject = " ".join(render_to_string("emails/case_reply_subject.txt", context).split())
-                email = EmailMultiAlternatives(
-                    subject=subject,
-                    body=render_to_string("emails/case_reply.txt", context),
-                    to=[user.email],
-                )
-                email.attach_alternative(render_to_string("emails/case_reply.html", context), "text/html")
-                email.send()
+            context = {"user": user, "case": case, "case_type": CaseType(case.case_type).label, "case_url": case_url}
+            subject, text, html = render_email("case_reply", context, language=user.language or settings.LANGUAGE_CODE)
+            send_email(to=user.email, subject=subject, text=text, html=html)
     except Exception:
         Message.objects.filter(pk=message_id).update(customer_notified_at=None)
         raise

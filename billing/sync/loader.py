@@ -284,9 +284,9 @@ class Loader:
         counts.updated += len(written) - len(created)
         counts.unchanged += len(rows) - len(written)
         if model is Invoice and created:
-            # Announced per committed chunk: a first load of millions of invoices never sits in memory.
-            invoice_ids = [written[ext] for ext in created]
-            transaction.on_commit(lambda: signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids))
+            # Announced per chunk, inside its transaction (receivers queue their work with it): a first load of
+            # millions of invoices never sits in memory.
+            signals.invoices_imported.send(sender=Invoice, invoice_ids=[written[ext] for ext in created])
 
     def apply_deletions(self, entity: Entity) -> None:
         wanted = self.deletions.get(entity.name, [])

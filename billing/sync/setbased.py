@@ -164,9 +164,7 @@ class SetBasedChunks:
                 if self.entity.model is Invoice and created:
                     cursor.execute(f"SELECT id FROM {WRITTEN} WHERE created ORDER BY id")
                     invoice_ids = [row[0] for row in cursor.fetchall()]
-                    transaction.on_commit(
-                        lambda: signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids)
-                    )
+                    signals.invoices_imported.send(sender=Invoice, invoice_ids=invoice_ids)
         except Exception as exc:
             # Unreadable JSON somewhere in the chunk, a write the database refuses, or a deadlock with a chunk
             # loaded beside this one: the Python path goes through the chunk record by record.

@@ -1,10 +1,8 @@
-"""Billing template helpers: Polish number formats for the invoice PDF, form widgets tied to their help."""
+"""Billing template helpers: Polish number formats for the invoice PDF."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.forms import BoundField
-from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -42,18 +40,3 @@ def pl_price(value) -> str:
         return _polish(Decimal(value), 4)
     except (InvalidOperation, TypeError, ValueError):
         return ""
-
-
-@register.simple_tag
-def described_widget(field: BoundField) -> SafeString:
-    """A widget with aria-describedby pointing at its errors and help, and aria-invalid when it has errors."""
-    described = []
-    attrs: dict[str, str | bool] = {"placeholder": False}
-    if field.errors:
-        described.append(f"{field.auto_id}-errors")
-        attrs["aria-invalid"] = "true"
-    if field.help_text:
-        described.append(f"{field.auto_id}-help")
-    if described:
-        attrs["aria-describedby"] = " ".join(described)
-    return field.as_widget(attrs=attrs)

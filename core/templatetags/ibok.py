@@ -1,4 +1,5 @@
-"""Template helpers shared by every page: money in the reader's language, machine-readable times, form widgets."""
+"""Template helpers shared by every page: money in the reader's language, machine-readable times, and form
+widgets tied to their help."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -68,12 +69,22 @@ def one_line(value: str) -> str:
 
 
 @register.simple_tag
-def field_widget(field: BoundField, **attrs) -> SafeString:
-    """A form field's widget without its placeholder: our forms always show a visible label instead.
+def described_widget(field: BoundField, **extra: str) -> SafeString:
+    """The widget (no placeholder) with aria-describedby naming its errors and help, aria-invalid when wrong.
 
-    Extra keyword arguments become attributes (`{% field_widget field autocomplete="username" %}`).
+    The ids are those components/field.html gives the error list and the help text. Non-empty keyword arguments
+    become attributes (`{% described_widget field autocomplete="username" %}`).
     """
-    return field.as_widget(attrs={"placeholder": False, **attrs})
+    described = []
+    attrs: dict[str, str | bool] = {"placeholder": False, **{name: value for name, value in extra.items() if value}}
+    if field.errors:
+        described.append(f"{field.auto_id}-errors")
+        attrs["aria-invalid"] = "true"
+    if field.help_text:
+        described.append(f"{field.auto_id}-help")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)
 
 
 # Tags for rows of long lists: the same markup as components/money.html and components/status_badge.html, without

@@ -1,11 +1,9 @@
-"""Template helpers of the meter pages: quantities in the reader's language, form widgets tied to their help."""
+"""Template helpers of the meter pages: quantities in the reader's language."""
 
 from decimal import Decimal
 
 from django import template
-from django.forms import BoundField
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -17,18 +15,3 @@ def quantity(value: Decimal | None, unit: str = "") -> str:
         return ""
     text = number_format(value, 3, force_grouping=True)
     return f"{text}\u00a0{unit}" if unit else text
-
-
-@register.simple_tag
-def described_widget(field: BoundField) -> SafeString:
-    """A widget with aria-describedby pointing at its errors and help, and aria-invalid when it has errors."""
-    described = []
-    attrs: dict[str, str | bool] = {"placeholder": False}
-    if field.errors:
-        described.append(f"{field.auto_id}-errors")
-        attrs["aria-invalid"] = "true"
-    if field.help_text:
-        described.append(f"{field.auto_id}-help")
-    if described:
-        attrs["aria-describedby"] = " ".join(described)
-    return field.as_widget(attrs=attrs)

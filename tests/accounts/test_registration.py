@@ -426,7 +426,7 @@ def test_a_failed_smtp_send_gives_the_claim_back_for_the_retry(invoiced_customer
         base_url="http://testserver/",
         now=timezone.now(),
     )
-    smtp_down = mock.patch("accounts.emails.EmailMultiAlternatives.send", side_effect=OSError("SMTP down"))
+    smtp_down = mock.patch("core.emails.EmailMultiAlternatives.send", side_effect=OSError("SMTP down"))
     with smtp_down, pytest.raises(OSError):
         services.registration_email_deliver(
             registration_id=registration.pk, base_url="http://testserver/", now=timezone.now()

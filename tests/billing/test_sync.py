@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Customer
-from billing import services, tasks
+from billing import services
 from billing.models import Invoice, SyncRun, SyncStatus
 from billing.sync import pdfs, runner
 from billing.sync.lock import SYNC_LOCK_KEY, sync_lock
@@ -339,8 +339,8 @@ def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next(http_source):
 def test_on_demand_customer_syncs_are_throttled(customer, settings):
     settings.IBOK_BILLING_SOURCE = "files"
 
-    first = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
-    second = tasks.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    first = services.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
+    second = services.customer_sync_request(customer=customer, now=timezone.now(), throttle_seconds=60)
 
     assert (first, second) == (True, False)
 
@@ -476,14 +476,17 @@ def test_a_self_reading_the_billing_system_books_stops_being_pending_after_the_s
     assert (booked.external_id, booked.status) == ("R-BOOKED-1", ReadingStatus.CONFIRMED)
 
 
-def test_an_activated_account_has_its_customer_synced_at_once(customer, customer_user, demo_batch, settings, tmp_path):
+def test_an_activated_account_has_its_customer_synced_at_once(
+    customer, customer_user, demo_batch, settings, tmp_path, django_capture_on_commit_callbacks
+):
     from accounts.signals import account_activated
 
     settings.IBOK_BILLING_SOURCE = "files"
     settings.IBOK_BILLING_DROP_DIR = tmp_path / "drop"
     copy_batch(demo_batch, tmp_path / "drop" / "b1")
 
-    account_activated.send(sender=type(customer_user), user=customer_user, customer_ids=[customer.pk])
+    with django_capture_on_commit_callbacks(execute=True):  # the sync is queued with the activation's commit
+        account_activated.send(sender=type(customer_user), user=customer_user, customer_ids=[customer.pk])
 
     assert SyncRun.objects.get().status == SyncStatus.SUCCEEDED
     assert (tmp_path / "drop" / "processed" / "b1").is_dir()

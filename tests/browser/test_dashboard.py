@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from billing.models import PaymentChannel
 from tests import factories
@@ -87,7 +88,7 @@ def test_wrong_password_is_announced_and_tied_to_the_form(page, live_server, hou
     page.get_by_label("Hasło", exact=True).fill("nie-to-haslo")
     page.locator("form.form button[type=submit]").click()
 
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()  # waits for the answer to the POST, on a busy machine too
     assert_no_axe_violations(page)
 
 

@@ -4,7 +4,6 @@ The worker runs `celery -A ibok worker` against the test database and the demo b
 e-mails it sends as files (Django's file-based backend), which the test parses.
 """
 
-import email
 import json
 import os
 import subprocess
@@ -29,7 +28,7 @@ from einvoice import tasks as einvoice_tasks
 from einvoice.models import ConsentStatus, Delivery, DeliveryStatus
 from ibok.celery import app as celery_app
 from tests import factories
-from tests.worker import Worker, wait_for
+from tests.worker import Worker, sent_messages, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -105,16 +104,6 @@ def sync_through_worker() -> SyncRun:
         lambda: SyncRun.objects.filter(id__gt=newest).exclude(status=SyncStatus.RUNNING).order_by("-id").first(),
         what="the sync run to finish",
     )
-
-
-def sent_messages(mailbox: Path) -> list[Message]:
-    """Every e-mail the worker wrote (the file backend puts one or more messages in a .log file per connection)."""
-    messages = []
-    for path in sorted(mailbox.glob("*.log")):
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if chunk.strip():
-                messages.append(email.message_from_bytes(chunk.strip() + b"\n"))
-    return messages
 
 
 def pdf_of(message: Message) -> tuple[str, bytes]:

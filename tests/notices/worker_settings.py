@@ -2,4 +2,4 @@
 
 from ibok.test_settings import *  # noqa: F403
 
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+IBOK_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"  # behind the counting EMAIL_BACKEND

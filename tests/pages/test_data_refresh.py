@@ -16,11 +16,14 @@ def drop_with_a_batch(settings, tmp_path):
     write_batch(tmp_path / "b1", base_batch())
 
 
-def test_refreshing_syncs_the_customer_and_a_second_click_is_throttled(client, customer_user, drop_with_a_batch):
+def test_refreshing_syncs_the_customer_and_a_second_click_is_throttled(
+    client, customer_user, drop_with_a_batch, django_capture_on_commit_callbacks
+):
     client.force_login(customer_user)
 
-    first = client.post(reverse("pages:data-refresh"), follow=True)
-    second = client.post(reverse("pages:data-refresh"), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(reverse("pages:data-refresh"), follow=True)
+        second = client.post(reverse("pages:data-refresh"), follow=True)
 
     assert SyncRun.objects.count() == 1  # tasks run eagerly in tests: the first click loaded the batch
     assert [m.level_tag for m in first.context["messages"]] == ["success"]

@@ -1,8 +1,13 @@
 """The health page: staff only, JSON with one entry per dependency."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from core import services as core_services
+from core.models import OutboxMessage, QueuedTask
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +40,7 @@ def test_staff_gets_every_check_as_json(client):
     body = response.json()
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert set(body["checks"]) == {"database", "cache", "broker", "last_sync"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "heartbeat", "outbox", "last_sync"}
     assert body["ok"] is True
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["database"]["detail"] == "postgresql"
@@ -86,3 +91,92 @@ def test_readiness_fails_when_the_database_does_not_answer(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.content == b"unavailable\n"
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(factories.UserFactory(username="bok.health", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def with_broker(settings):
+    """As in production: tasks go to the real Redis broker (REDIS_URL) instead of running in-process."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+def test_the_heartbeat_turns_red_when_no_worker_consumed_it_for_five_minutes_though_the_broker_answers(
+    staff_client, with_broker
+):
+    factories.SyncRunFactory()
+    core_services.heartbeat_record(name="celery", now=timezone.now() - timedelta(minutes=6))
+
+    stale = staff_client.get(reverse("pages:health"))
+    core_services.heartbeat_record(name="celery", now=timezone.now() - timedelta(minutes=1))
+    fresh = staff_client.get(reverse("pages:health"))
+
+    assert stale.status_code == 503
+    assert stale.json()["checks"]["broker"] == {"ok": True, "detail": "redis"}
+    assert stale.json()["checks"]["heartbeat"]["ok"] is False
+    assert fresh.status_code == 200
+    assert fresh.json()["checks"]["heartbeat"]["ok"] is True
+
+
+def test_a_heartbeat_never_seen_is_red(staff_client, with_broker):
+    factories.SyncRunFactory()
+
+    response = staff_client.get(reverse("pages:health"))
+
+    assert response.status_code == 503
+    heartbeat = response.json()["checks"]["heartbeat"]
+    assert heartbeat == {"ok": False, "detail": "RuntimeError: no task consumed since ever"}
+
+
+def test_a_task_waiting_in_the_outbox_for_more_than_ten_minutes_turns_the_health_red(staff_client):
+    factories.SyncRunFactory()
+    now = timezone.now()
+    QueuedTask.objects.create(created_at=now - timedelta(minutes=9), task="accounts.email_send", kwargs={})
+
+    recent = staff_client.get(reverse("pages:health"))
+    QueuedTask.objects.create(created_at=now - timedelta(minutes=11), task="accounts.email_send", kwargs={})
+    old = staff_client.get(reverse("pages:health"))
+    QueuedTask.objects.update(relayed_at=now)
+    relayed = staff_client.get(reverse("pages:health"))
+
+    assert recent.status_code == 200
+    assert old.status_code == 503
+    assert old.json()["checks"]["outbox"]["ok"] is False
+    assert "2 task(s) waiting, oldest 66" in old.json()["checks"]["outbox"]["detail"]  # 660 s and a moment
+    assert relayed.status_code == 200
+
+
+def test_a_message_to_billing_undelivered_for_more_than_ten_minutes_turns_the_health_red(staff_client):
+    factories.SyncRunFactory()
+    core_services.outbox_put(
+        now=timezone.now() - timedelta(minutes=11),
+        kind="contact_change",
+        customer_number="100520",
+        idempotency_key="health-1",
+        payload={},
+    )
+
+    waiting = staff_client.get(reverse("pages:health"))
+    OutboxMessage.objects.update(status="DELIVERED")
+    delivered = staff_client.get(reverse("pages:health"))
+
+    assert waiting.status_code == 503
+    assert "1 message(s) to billing waiting" in waiting.json()["checks"]["outbox"]["detail"]
+    assert delivered.status_code == 200
+
+
+def test_the_last_sync_turns_red_when_older_than_twice_its_interval(staff_client, settings):
+    settings.IBOK_SYNC_INTERVAL_MINUTES = 60
+    factories.SyncRunFactory(finished_at=timezone.now() - timedelta(minutes=119))
+
+    within = staff_client.get(reverse("pages:health"))
+    settings.IBOK_SYNC_INTERVAL_MINUTES = 30
+    beyond = staff_client.get(reverse("pages:health"))
+
+    assert within.status_code == 200
+    assert beyond.status_code == 503
+    assert beyond.json()["checks"]["last_sync"]["ok"] is False
