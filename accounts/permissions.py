@@ -22,7 +22,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
-from core import db
 
 # Up to this many ids (whole customers plus single delivery points) a scope filters by id lists; beyond it the
 # ids cost more to send than the rule's subqueries cost to run (a manager of 1,500 customers' points: 2 ms more
@@ -107,7 +106,7 @@ def scope_for(*, user: User) -> Scope:
     if not user.is_authenticated:
         return Scope()
     full, partial_customers, partial_points = set(), set(), set()
-    for customer_id, all_points, point_id in _access_rows_sql(user) if db.sql_twins_enabled() else _access_rows(user):
+    for customer_id, all_points, point_id in _access_rows(user):
         if all_points:
             full.add(customer_id)
         else:
@@ -126,18 +125,6 @@ def scope_for(*, user: User) -> Scope:
 def _access_rows(user: User) -> list[tuple[int, bool, int | None]]:
     """(customer, all points?, a granted point or None) for each of the user's accesses and granted points."""
     return list(CustomerAccess.objects.filter(user=user).values_list("customer_id", "all_points", "points__id"))
-
-
-# The PostgreSQL twin of _access_rows, read on every page (core.db; tests/core/test_sql_twins.py).
-_ACCESS_ROWS_SQL = """
-SELECT a.customer_id, a.all_points, granted.deliverypoint_id
-FROM accounts_customeraccess a LEFT JOIN accounts_customeraccess_points granted ON granted.customeraccess_id = a.id
-WHERE a.user_id = %(user)s
-"""
-
-
-def _access_rows_sql(user: User) -> list[tuple[int, bool, int | None]]:
-    return db.fetch(_ACCESS_ROWS_SQL, {"user": user.pk})
 
 
 def request_scope(request: HttpRequest) -> Scope:

@@ -17,8 +17,8 @@ from tests.tickets.conftest import make_pdf
 
 pytestmark = pytest.mark.django_db
 
-# Session, user; the page: the documents (one query); unread cases (the navigation).
-LIST_QUERIES = 4
+# User (the session comes from the cache); the page: the documents (one query); unread cases (the navigation).
+LIST_QUERIES = 3
 
 
 def document(title: str, customer=None, category=DocumentCategory.FORM, **fields) -> Document:
