@@ -53,6 +53,11 @@ def terms_accepted(*, user: User, terms: TermsVersion) -> bool:
     return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms).exists()
 
 
+def terms_ever_accepted(*, user: User) -> bool:
+    """Whether the user accepted any version of the terms (else a first acceptance is asked, not a new one)."""
+    return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True).exists()
+
+
 def registration_from_token(*, token: str) -> Registration:
     """The pending registration a verification link points to.
 

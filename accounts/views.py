@@ -134,9 +134,14 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
         terms_recheck(request, user=request.user, now=now)
         messages.success(request, _("Thank you. The new terms are accepted."))
         return redirect(_safe_next(request))
-    return render(
-        request, "accounts/terms_accept.html", {"form": form, "terms": current, "next": _safe_next(request, "")}
-    )
+    context = {
+        "form": form,
+        "terms": current,
+        "next": _safe_next(request, ""),
+        # Someone who never accepted any version (a manager's first sign-in) is not told the terms "have changed".
+        "first_time": not selectors.terms_ever_accepted(user=request.user),
+    }
+    return render(request, "accounts/terms_accept.html", context)
 
 
 def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
