@@ -128,19 +128,18 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
     current = selectors.current_terms(now=now)
     if current is None or selectors.terms_accepted(user=request.user, terms=current):
         return redirect(_safe_next(request))
-    form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None)
+    # Someone who never accepted any version (a manager's first sign-in) is not told the terms "have changed".
+    first_time = not selectors.terms_ever_accepted(user=request.user)
+    form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None, first_time=first_time)
     if form.is_valid():
         services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
         terms_recheck(request, user=request.user, now=now)
-        messages.success(request, _("Thank you. The new terms are accepted."))
+        if first_time:
+            messages.success(request, _("Thank you. The terms are accepted."))
+        else:
+            messages.success(request, _("Thank you. The new terms are accepted."))
         return redirect(_safe_next(request))
-    context = {
-        "form": form,
-        "terms": current,
-        "next": _safe_next(request, ""),
-        # Someone who never accepted any version (a manager's first sign-in) is not told the terms "have changed".
-        "first_time": not selectors.terms_ever_accepted(user=request.user),
-    }
+    context = {"form": form, "terms": current, "next": _safe_next(request, ""), "first_time": first_time}
     return render(request, "accounts/terms_accept.html", context)
 
 

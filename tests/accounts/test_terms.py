@@ -121,4 +121,8 @@ def test_a_first_sign_in_asks_to_accept_the_terms_without_saying_they_changed(cl
     html = client.get(reverse("accounts:terms-accept")).content.decode()
 
     assert "Regulamin serwisu" in html
-    assert "zmienił" not in html  # "Regulamin serwisu się zmienił"
+    assert "zmienił" not in html  # "Regulamin portalu się zmienił"
+    assert "Akceptuję nowy regulamin" not in html
+    accepted = client.post(reverse("accounts:terms-accept"), {"accept": "on"}, follow=True).content.decode()
+    assert "Regulamin został zaakceptowany" in accepted
+    assert "nowy regulamin" not in accepted.lower()
