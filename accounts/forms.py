@@ -121,6 +121,11 @@ class SetPasswordForm(forms.Form):
 class TermsAcceptForm(forms.Form):
     accept = forms.BooleanField(label=_("I accept the new terms"))
 
+    def __init__(self, *args, first_time: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if first_time:  # nothing was accepted before: not "new" terms
+            self.fields["accept"].label = _("I accept the portal's terms and agree to their provisions")
+
 
 class ContactForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer number"), empty_label=None)

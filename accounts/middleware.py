@@ -97,6 +97,8 @@ class SessionIdleTimeoutMiddleware:
     A session expires SESSION_COOKIE_AGE after it was last saved. Saving it when the last save is older than the
     refresh interval (or whenever the request changed it anyway) means a session ends after between
     SESSION_COOKIE_AGE minus the interval and SESSION_COOKIE_AGE of idleness: never later than configured.
+    The session's own note of its last save also ends it here, before anything reads the signed-in user: the
+    store's expiry is kept by two clocks (Redis's and PostgreSQL's, with cached_db), the note by the portal's.
     Placed right after SessionMiddleware, which saves a modified session on the way out.
     """
 
@@ -104,8 +106,11 @@ class SessionIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         session = getattr(request, "session", None)
+        refreshed = session.get(SESSION_REFRESHED_AT) if session is not None else None
+        if isinstance(refreshed, int) and timezone.now().timestamp() - refreshed >= settings.SESSION_COOKIE_AGE:
+            session.flush()  # idle too long: signed out, as if the store had already dropped it
+        response = self.get_response(request)
         if session is None or session.is_empty():
             return response  # no session (or one just flushed at logout): nothing to keep alive
         now = timezone.now()

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 
 from allauth.account import app_settings as allauth_settings
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts import permissions
 from accounts.models import (
     AccessRole,
     Consent,
@@ -25,12 +25,7 @@ from accounts.models import (
     TermsVersion,
     User,
 )
-
-# The rule itself lives in accounts.permissions; these names stay here for every app's selectors.
-visible_customers = permissions.visible_customers
-visible_delivery_points = permissions.visible_delivery_points
-access_for = permissions.access_for
-
+from accounts.permissions import Scope
 
 # --- Account security, registration, settings -------------------------------------------------------------
 
@@ -58,6 +53,11 @@ def terms_accepted(*, user: User, terms: TermsVersion) -> bool:
     return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms).exists()
 
 
+def terms_ever_accepted(*, user: User) -> bool:
+    """Whether the user accepted any version of the terms (else a first acceptance is asked, not a new one)."""
+    return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True).exists()
+
+
 def registration_from_token(*, token: str) -> Registration:
     """The pending registration a verification link points to.
 
@@ -83,6 +83,16 @@ def owned_customers(*, user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(
         Exists(CustomerAccess.objects.filter(user=user, customer=OuterRef("pk"), role=AccessRole.OWNER))
     ).order_by("number", "id")
+
+
+def owner_language(*, customer: Customer) -> str:
+    """The language of the customer's own login, for e-mails sent in the background; Polish without one."""
+    language = (
+        CustomerAccess.objects.filter(customer=customer, role=AccessRole.OWNER)
+        .values_list("user__language", flat=True)
+        .first()
+    )
+    return language or settings.LANGUAGE_CODE
 
 
 def user_for_login(*, identifier: str) -> User | None:
@@ -164,9 +174,9 @@ def user_has_mfa(*, user: User) -> bool:
 # --- Property managers -----------------------------------------------------------------------------------------
 
 
-def switchable_customers(*, user: User, search: str = "") -> QuerySet[Customer]:
-    """The customers the user acts for, for the switcher: searched by number, name or address."""
-    customers = visible_customers(user=user)
+def switchable_customers(*, scope: Scope, search: str = "") -> QuerySet[Customer]:
+    """The customers the user acts for (all of them, whatever the switcher's choice): by number, name or address."""
+    customers = scope.everything().customers()
     search = search.strip()
     if search:
         customers = customers.filter(
@@ -176,12 +186,7 @@ def switchable_customers(*, user: User, search: str = "") -> QuerySet[Customer]:
             | Q(city__icontains=search)
             | Q(delivery_points__street__icontains=search)
         ).distinct()
-    return customers.order_by("number", "id")
-
-
-def customer_visible(*, user: User, customer_id: int) -> Customer:
-    """Raises Customer.DoesNotExist (the view answers 404) unless the user may act for the customer."""
-    return visible_customers(user=user).get(pk=customer_id)
+    return customers
 
 
 def customers_by_numbers(*, numbers: list[str]) -> dict[str, Customer]:

@@ -312,7 +312,8 @@ def customer_access_add(
     )
     if proven and owner_id == user.pk:
         raise CustomerAlreadyYours
-    if proven and not permissions.can_claim_customer(user=user, customer=customer):
+    # A manager's scope is the office's to change; the customer number stays the customer's login.
+    if proven and permissions.scope_for(user=user).manages(customer.pk):
         raise CustomerManagedByYou
     if not proven or owner_id is not None:
         raise CustomerProofRejected
@@ -364,9 +365,10 @@ def contact_change_submit(
     (the customer, or a manager of all its points; not a manager of some points). Only the customer's own
     login also takes the phone as the account's phone.
     """
-    if not permissions.can_change_base_data(user=user, customer=customer):
+    scope = permissions.scope_for(user=user)
+    if not scope.acts_as_customer(customer.pk):
         raise ContactChangeNotAllowed
-    is_owner = CustomerAccess.objects.filter(user=user, customer=customer, role=AccessRole.OWNER).exists()
+    is_owner = customer.pk in scope.owned_customer_ids
     with transaction.atomic():
         change = ContactChange.objects.create(
             user=user,

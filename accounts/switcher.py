@@ -1,13 +1,13 @@
-"""The current customer of a user who acts for several (the customer switcher), kept in the session.
+"""The customer a property manager chose to see (the customer switcher), kept in the session.
 
-Only a choice of what to show first: every read still goes through accounts.permissions, so a stale or
-forged session value shows nothing it should not (it is ignored unless the customer is in the user's scope).
+accounts.permissions.request_scope narrows the request's scope to it, so every page shows that customer only,
+until the manager goes back to all their properties. A stale or forged session value shows nothing it should
+not: it is ignored unless the customer is in the user's scope.
 """
 
 from django.http import HttpRequest
 
 from accounts.models import Customer
-from accounts.permissions import Scope
 
 SESSION_KEY = "ibok_current_customer"
 
@@ -17,8 +17,13 @@ def current_set(request: HttpRequest, *, customer: Customer) -> None:
     request.session[SESSION_KEY] = {"id": customer.pk, "number": customer.number, "name": customer.name}
 
 
+def current_clear(request: HttpRequest) -> None:
+    """Back to all the user's customers."""
+    request.session.pop(SESSION_KEY, None)
+
+
 def current_label(request: HttpRequest) -> dict | None:
-    """What the header shows: {"id", "number", "name"} of the chosen customer, or None. Never queries."""
+    """{"id", "number", "name"} of the chosen customer, or None. Never queries."""
     session = getattr(request, "session", None)
     if session is None:
         return None
@@ -26,10 +31,8 @@ def current_label(request: HttpRequest) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def current_id(request: HttpRequest, *, scope: Scope) -> int | None:
-    """The chosen customer's id if it is still in the user's scope; else None (the page picks its default)."""
+def current_id(request: HttpRequest) -> int | None:
+    """The chosen customer's id, or None; the scope checks that it is still the user's."""
     label = current_label(request)
-    if label is None:
-        return None
-    customer_id = label.get("id")
-    return customer_id if customer_id in scope.customer_ids else None
+    customer_id = label.get("id") if label is not None else None
+    return customer_id if isinstance(customer_id, int) else None

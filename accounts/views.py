@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
 from accounts.middleware import terms_recheck
-from accounts.models import Customer, User
+from accounts.models import User
 
 RECAPTCHA_CSP = {
     "script-src": ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
@@ -128,21 +128,26 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
     current = selectors.current_terms(now=now)
     if current is None or selectors.terms_accepted(user=request.user, terms=current):
         return redirect(_safe_next(request))
-    form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None)
+    # Someone who never accepted any version (a manager's first sign-in) is not told the terms "have changed".
+    first_time = not selectors.terms_ever_accepted(user=request.user)
+    form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None, first_time=first_time)
     if form.is_valid():
         services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
         terms_recheck(request, user=request.user, now=now)
-        messages.success(request, _("Thank you. The new terms are accepted."))
+        if first_time:
+            messages.success(request, _("Thank you. The terms are accepted."))
+        else:
+            messages.success(request, _("Thank you. The new terms are accepted."))
         return redirect(_safe_next(request))
-    return render(
-        request, "accounts/terms_accept.html", {"form": form, "terms": current, "next": _safe_next(request, "")}
-    )
+    context = {"form": form, "terms": current, "next": _safe_next(request, ""), "first_time": first_time}
+    return render(request, "accounts/terms_accept.html", context)
 
 
 def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
     user = request.user
     overview = selectors.settings_overview(user=user, now=timezone.now())
-    contact_customers = permissions.base_data_customers(user=user)
+    scope = permissions.request_scope(request).everything()  # the account's, whatever the switcher's choice
+    contact_customers = scope.full_customers()
     first = overview.customers[0] if overview.customers else None
     initial = {}
     if first is not None:
@@ -160,8 +165,10 @@ def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
         "overview": overview,
         "contact_form": forms_override.get("contact_form")
         or forms.ContactForm(initial=initial, customers=contact_customers),
-        # The customer, or a manager of all of a customer's points (accounts.permissions.can_change_base_data).
-        "may_change_contact": contact_customers.exists(),
+        # The customer, or a manager of all of a customer's points (Scope.acts_as_customer).
+        "may_change_contact": bool(scope.full_customer_ids),
+        # Customers the account manages (not its own numbers): not "no customer number assigned".
+        "managed_count": len(scope.customer_ids - scope.owned_customer_ids),
         "language_form": forms.LanguageForm(initial={"language": user.language}),
         "deletion_form": forms_override.get("deletion_form") or forms.DeletionRequestForm(),
     }
@@ -177,7 +184,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def contact_update(request: HttpRequest) -> HttpResponse:
-    form = forms.ContactForm(request.POST, customers=permissions.base_data_customers(user=request.user))
+    form = forms.ContactForm(request.POST, customers=permissions.request_scope(request).everything().full_customers())
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -352,30 +359,30 @@ def manager_request_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_switch(request: HttpRequest) -> HttpResponse:
     """The customer switcher: choose which customer the one-customer pages show first (kept in the session)."""
+    scope = permissions.request_scope(request)
     if request.method == "POST":
+        if "all" in request.POST:
+            switcher.current_clear(request)
+            messages.success(request, _("You now see all your properties."))
+            return redirect(_safe_next(request))
         customer_id = request.POST.get("customer", "")
         if not customer_id.isdigit():
             raise Http404
-        try:
-            customer = selectors.customer_visible(user=request.user, customer_id=int(customer_id))
-        except Customer.DoesNotExist:
-            raise Http404 from None
+        customer = permissions.access_customer(scope, int(customer_id))
         switcher.current_set(request, customer=customer)
         messages.success(
             request, _("You now see customer %(number)s %(name)s.") % {"number": customer.number, "name": customer.name}
         )
         return redirect(_safe_next(request))
     search = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.switchable_customers(user=request.user, search=search), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.switchable_customers(scope=scope, search=search), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
         "query": query.urlencode(),
         "search": search,
-        "current": switcher.current_label(request),
+        "current": switcher.current_label(request) if scope.chosen else None,
         "next": _safe_next(request, ""),
     }
     return render(request, "accounts/customer_switch.html", context)

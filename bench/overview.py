@@ -77,27 +77,21 @@ def manager_of(properties: int):
     """The bench manager with `properties` customers (every fifth one partial), created once."""
     from django.utils import timezone
 
-    from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
+    from accounts import setup
+    from accounts.models import Customer, DeliveryPoint, User
     from tickets.models import Case, CaseType
 
     user, _created = User.objects.get_or_create(username="bench-zarzadca", defaults={"email": "zarzadca@example.pl"})
-    if CustomerAccess.objects.filter(user=user).count() == properties:
+    if setup.access_count(user=user) == properties:
         return user
-    CustomerAccess.objects.filter(user=user).delete()
     customers = list(Customer.objects.order_by("id")[:properties])
     now = timezone.now()
-    accesses = CustomerAccess.objects.bulk_create(
-        CustomerAccess(user=user, customer=c, role=AccessRole.MANAGER, all_points=i % 5 != 0, granted_at=now)
-        for i, c in enumerate(customers)
-    )
     first_points = {}
     for point in DeliveryPoint.objects.filter(customer__in=customers).order_by("customer_id", "id"):
         first_points.setdefault(point.customer_id, point.pk)
-    CustomerAccess.points.through.objects.bulk_create(
-        CustomerAccess.points.through(customeraccess_id=a.pk, deliverypoint_id=first_points[a.customer_id])
-        for a in accesses
-        if not a.all_points and a.customer_id in first_points
-    )
+    # Every fifth customer partial (its first point only), the others whole.
+    grants = [(c.pk, first_points.get(c.pk) if i % 5 == 0 else None) for i, c in enumerate(customers)]
+    setup.manager_accesses_replace(user=user, grants=grants, now=now)
     Case.objects.bulk_create(
         Case(
             customer=c,

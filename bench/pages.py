@@ -88,13 +88,14 @@ def signed_in_customer() -> tuple[str, str, int]:
     from django.db.models import Count
     from django.utils import timezone
 
-    from accounts.models import Customer, CustomerAccess, User
+    from accounts import setup
+    from accounts.models import Customer, User
 
     counted = Customer.objects.annotate(n=Count("invoices")).filter(n__gt=0).order_by("n", "id")
     total = counted.count()
     customer = counted[total // 2]
     user, _ = User.objects.get_or_create(username=f"bench-{customer.number}", defaults={"email": "bench@example.pl"})
-    CustomerAccess.objects.get_or_create(user=user, customer=customer, defaults={"granted_at": timezone.now()})
+    setup.owner_access_ensure(user=user, customer=customer, now=timezone.now())
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]

@@ -35,7 +35,8 @@ def percentile(values: list[float], share: float) -> float:
 def make_invoices(count: int):
     from django.utils import timezone
 
-    from accounts.models import Contract, Customer, CustomerAccess, DeliveryPoint, User
+    from accounts import setup
+    from accounts.models import Contract, Customer, DeliveryPoint, User
     from billing.models import Invoice, InvoiceLine
 
     now = timezone.now()
@@ -54,7 +55,7 @@ def make_invoices(count: int):
         postal_code="37-700", city="Przemyśl",
     )  # fmt: skip
     user = User.objects.create(username="bench-pdf-user", email="bench@example.pl")
-    CustomerAccess.objects.create(user=user, customer=customer, granted_at=now)
+    setup.owner_access_ensure(user=user, customer=customer, now=now)
     lines = [
         ("Dostawa wody", Decimal("24.300"), "m³", Decimal("5.5500"), "8"),
         ("Odprowadzanie ścieków", Decimal("24.300"), "m³", Decimal("4.8700"), "8"),

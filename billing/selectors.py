@@ -1,9 +1,8 @@
-"""Billing reads, always scoped to what the acting user may see.
+"""Billing reads, always scoped to what the acting user may see (accounts.permissions.Scope).
 
-Who sees what (the same rule as accounts.selectors.visible_delivery_points): a user with all points of a customer
-sees all its documents and payments; a property manager with a subset of points sees the documents of those
-points and the parts of payments that settled them. `scope_for` resolves that once per request (one query) so
-every list below filters by plain ids, which PostgreSQL answers from indexes however large the tables are.
+A user with all points of a customer sees all its documents and payments; a property manager with a subset of
+points sees the documents of those points and the parts of payments that settled them, and is asked to pay for
+those only (the money rule: `customer_money`, `_visible_payments`, `_visible_online_payments`).
 """
 
 from dataclasses import dataclass, field
@@ -13,10 +12,11 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from getpaid.models import Payment as GetpaidPayment
 
-from accounts import permissions
 from accounts.models import Customer, DeliveryPoint, User
+from accounts.permissions import Scope, scope_for
 from billing.models import (
     CalendarFeed,
     CustomerBalance,
@@ -36,12 +36,6 @@ from core import db
 ZERO = Decimal("0.00")
 
 
-# The rule lives in accounts.permissions; billing filters by the ids it resolves.
-Scope = permissions.Scope
-scope_for = permissions.scope_for
-request_scope = permissions.request_scope
-
-
 def _booked_as(reference) -> QuerySet[Payment]:
     """Synced payments carrying a portal reference. The blank-excluding condition lets PostgreSQL use the partial
     index billing_payment_portal_ref_idx: without it the plan's estimate is a scan of every payment, which is not
@@ -59,16 +53,8 @@ def _in_progress() -> Exists:
     )
 
 
-def visible_invoices(*, scope: Scope) -> QuerySet[Invoice]:
-    if scope.is_empty:
-        return Invoice.objects.none()
-    return Invoice.objects.filter(scope.invoice_filter())
-
-
 def invoices_annotated(*, scope: Scope) -> QuerySet[Invoice]:
-    return (
-        visible_invoices(scope=scope).select_related("customer", "delivery_point").annotate(in_progress=_in_progress())
-    )
+    return scope.invoices().select_related("customer", "delivery_point").annotate(in_progress=_in_progress())
 
 
 def status_filter(status: str, today: date) -> Q:
@@ -107,26 +93,27 @@ def invoice_list(
     return invoices.order_by("-issue_date", "-id")
 
 
-def invoice_detail(*, scope: Scope, invoice_id: int) -> Invoice:
-    """One invoice with its lines, the payments that settled it and the document it corrects (4 queries)."""
+def access_invoice(scope: Scope, invoice_id: int) -> Invoice:
+    """One invoice with its lines, the payments that settled it and the document it corrects (4 queries), or
+    Http404 for a missing invoice and another's alike. Any of the user's customers, whatever the switcher shows."""
     allocations = PaymentAllocation.objects.select_related("payment").order_by("payment__paid_date", "id")
-    return (
-        invoices_annotated(scope=scope)
+    invoice = (
+        invoices_annotated(scope=scope.everything())
         .select_related("corrected_invoice")
         .prefetch_related(
             Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
             Prefetch("allocations", queryset=allocations),
         )
-        .get(pk=invoice_id)
+        .filter(pk=invoice_id)
+        .first()
     )
+    if invoice is None:
+        raise Http404
+    return invoice
 
 
 def delivery_points_for(*, scope: Scope) -> QuerySet[DeliveryPoint]:
-    return DeliveryPoint.objects.filter(scope.point_filter()).order_by("customer_id", "code", "id")
-
-
-def customers_for(*, scope: Scope) -> QuerySet[Customer]:
-    return Customer.objects.filter(pk__in=scope.customer_ids).order_by("number", "id")
+    return scope.points().order_by("customer_id", "code", "id")
 
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
@@ -151,7 +138,7 @@ def customers_with_balance(*, scope: Scope) -> list[Customer]:
     """The customers in scope by number, each with its `balance` loaded (missing: accessing it raises)."""
     if _use_sql(scope):
         return _customers_with_balance_sql(scope)
-    return list(customers_for(scope=scope).select_related("balance"))
+    return list(scope.customers().select_related("balance"))
 
 
 _CUSTOMERS_SQL = db.scoped_sql(
@@ -178,13 +165,13 @@ def _customers_with_balance_sql(scope: Scope) -> list[Customer]:
     return customers
 
 
-def invoices_to_pay(*, user: User, limit: int = 5, scope: Scope | None = None) -> list[Invoice]:
+def invoices_to_pay(*, user: User | None = None, limit: int = 5, scope: Scope | None = None) -> list[Invoice]:
     """Unpaid documents, the earliest due first, each marked when an online payment for it is in progress."""
     scope = scope if scope is not None else scope_for(user=user)
     if _use_sql(scope):
         return _invoices_to_pay_sql(scope, limit)
     # The dashboard shows the customer's number, never the delivery point: no join for it (fewer columns to build).
-    invoices = visible_invoices(scope=scope).select_related("customer").annotate(in_progress=_in_progress())
+    invoices = scope.invoices().select_related("customer").annotate(in_progress=_in_progress())
     return list(invoices.filter(outstanding__gt=0).order_by("due_date", "id")[:limit])
 
 
@@ -227,20 +214,21 @@ def _visible_payments(scope: Scope) -> QuerySet[Payment]:
     points' invoices, never the whole payment) and `scope_partial` (then its free-text title is not shown)."""
     if scope.is_empty:
         return Payment.objects.none()
-    q = Q(customer_id__in=scope.full_customer_ids)
+    whole = scope.acts_for("customer_id")
     if not scope.partial_point_ids:
-        return Payment.objects.filter(q).annotate(scope_amount=F("amount"), scope_partial=Value(False))
-    granted = PaymentAllocation.objects.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
-    q |= Exists(granted.filter(payment=OuterRef("pk")))
+        return Payment.objects.filter(whole).annotate(scope_amount=F("amount"), scope_partial=Value(False))
+    granted = PaymentAllocation.objects.filter(scope.granted("invoice__delivery_point_id"))
+    q = whole | Q(Exists(granted.filter(payment=OuterRef("pk"))))
     part = granted.filter(payment=OuterRef("pk")).order_by().values("payment").annotate(s=Sum("amount")).values("s")
-    whole = Q(customer_id__in=scope.full_customer_ids) if scope.full_customer_ids else Q(pk__isnull=True)
+    if not scope.full_customer_ids:
+        whole = Q(pk__isnull=True)
     return Payment.objects.filter(q).annotate(
         scope_amount=Case(When(whole, then=F("amount")), default=Coalesce(Subquery(part), ZERO)),
         scope_partial=Case(When(whole, then=Value(False)), default=Value(True)),
     )
 
 
-def recent_payments(*, user: User, limit: int = 5, scope: Scope | None = None) -> list[Payment]:
+def recent_payments(*, user: User | None = None, limit: int = 5, scope: Scope | None = None) -> list[Payment]:
     """The latest payments in scope, annotated as _visible_payments has them."""
     scope = scope if scope is not None else scope_for(user=user)
     if _use_sql(scope):
@@ -292,15 +280,6 @@ def _recent_payments_sql(scope: Scope, limit: int) -> list[Payment]:
         payment.scope_amount, payment.scope_partial = row[-2], row[-1]
         payments.append(payment)
     return payments
-
-
-def overdue_total(*, user: User):
-    """What is left to pay on the documents the user may see (a partial manager: their points' only)."""
-    return (
-        visible_invoices(scope=scope_for(user=user))
-        .filter(outstanding__gt=0)
-        .aggregate(total=Sum("outstanding"))["total"]
-    )
 
 
 @dataclass
@@ -358,7 +337,7 @@ def dues_by_point(*, scope: Scope, today: date) -> dict[int, CustomerDues]:
 def _dues_rows(scope: Scope) -> list[tuple]:
     """What is left to pay per customer, delivery point (with its code and address) and due date."""
     return list(
-        visible_invoices(scope=scope)
+        scope.invoices()
         .filter(outstanding__gt=0)
         .values("customer_id", "delivery_point_id", "due_date")
         .annotate(
@@ -391,6 +370,74 @@ ORDER BY i.customer_id, p.code, i.delivery_point_id, i.due_date
 
 def _dues_rows_sql(scope: Scope) -> list[tuple]:
     return db.fetch(_DUES_SQL.for_scope(scope), scope.sql_params()) if not scope.is_empty else []
+
+
+# --- the money rule: what a user may see and pay of a customer's money ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartialBalance:
+    """A partial manager's balance: the outstanding of the invoices of their delivery points only (seed 003),
+    never the customer's saldo. Shaped like CustomerBalance for the templates."""
+
+    balance: Decimal
+    overdue: Decimal
+    as_of: object = None  # the last sync's end, when known
+    is_partial: bool = True
+
+    @property
+    def is_debt(self) -> bool:
+        return self.balance > 0
+
+    @property
+    def is_overpayment(self) -> bool:
+        return False
+
+    @property
+    def overpayment(self) -> Decimal:
+        return ZERO
+
+
+@dataclass(frozen=True)
+class CustomerMoney:
+    """One customer's money as the user may see and pay it: the customer's saldo for those who act as the
+    customer; for a manager of some points, what the documents of those points leave to pay, never the saldo."""
+
+    customer: Customer
+    balance: "CustomerBalance | PartialBalance | None"  # None until the billing system has reported a saldo
+    dues: CustomerDues | None = None  # what is left to pay, per delivery point; None: nothing (or not asked)
+
+    @property
+    def is_partial(self) -> bool:
+        return isinstance(self.balance, PartialBalance)
+
+    @property
+    def to_pay(self) -> Decimal | None:
+        """What a transfer for this customer should be (None: nothing to ask for)."""
+        if self.balance is None or self.balance.balance <= 0:
+            return None
+        return self.balance.balance
+
+
+def customer_money(*, scope: Scope, today: date, per_point: bool = True, as_of=None) -> list[CustomerMoney]:
+    """The customers in scope by number, each with what the user may see and pay of its money: the one place of
+    the rule for the dashboard, the transfer page and the payment form. Two queries; one without `per_point` for a
+    scope with no partially managed customer. `as_of`: when a partial balance was computed (the last sync)."""
+    wanted = per_point or scope.partial_customer_ids
+    dues = dues_by_point(scope=scope, today=today) if wanted else {}
+    money = []
+    for customer in customers_with_balance(scope=scope):
+        customer_dues = dues.get(customer.pk)
+        if scope.is_partial(customer.pk):
+            balance = PartialBalance(
+                balance=customer_dues.outstanding if customer_dues else ZERO,
+                overdue=customer_dues.overdue if customer_dues else ZERO,
+                as_of=as_of,
+            )
+        else:
+            balance = getattr(customer, "balance", None)  # loaded with the customer; a missing one raises
+        money.append(CustomerMoney(customer=customer, balance=balance, dues=customer_dues))
+    return money
 
 
 _NOT_CACHED = object()
@@ -455,8 +502,8 @@ def ledger(*, scope: Scope, customer: Customer, date_from: date, date_to: date) 
     The opening balance is everything before date_from. A partial manager sees the documents of their points
     and, as payments, the parts that settled them. Five queries whatever the history length.
     """
-    partial = customer.pk not in scope.full_customer_ids
-    invoices = visible_invoices(scope=scope).filter(customer=customer)
+    partial = not scope.acts_as_customer(customer.pk)
+    invoices = scope.invoices().filter(customer=customer)
     if partial:
         credits = PaymentAllocation.objects.filter(invoice__in=invoices).annotate(
             on=F("payment__paid_date"), value=F("amount")
@@ -507,7 +554,9 @@ def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Pa
     payments = _visible_payments(scope)
     if customer_id:
         payments = payments.filter(customer_id=customer_id)
-    allocations = PaymentAllocation.objects.filter(scope.invoice_filter("invoice__")).select_related("invoice")
+    allocations = scope.rows(
+        PaymentAllocation.objects, customer="invoice__customer_id", point="invoice__delivery_point_id"
+    ).select_related("invoice")
     return (
         payments.select_related("customer")
         .prefetch_related(Prefetch("allocations", queryset=allocations.order_by("invoice__due_date", "id")))
@@ -517,14 +566,14 @@ def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Pa
 
 def _visible_online_payments(scope: Scope) -> QuerySet[OnlinePayment]:
     """A partial manager sees the online payments of invoices of their points only, and those they started."""
-    q = Q(customer_id__in=scope.full_customer_ids)
+    if scope.is_empty:
+        return OnlinePayment.objects.none()
+    q = scope.acts_for("customer_id")
     if scope.partial_customer_ids:
         items = OnlinePaymentItem.objects.filter(online_payment=OuterRef("pk"))
-        inside = items.filter(invoice__delivery_point_id__in=scope.partial_point_ids)
-        outside = items.exclude(invoice__delivery_point_id__in=scope.partial_point_ids)
-        q |= Q(customer_id__in=scope.partial_customer_ids) & (
-            (Exists(inside) & ~Exists(outside)) | Q(user_id=scope.user_id)
-        )
+        inside = items.filter(scope.granted("invoice__delivery_point_id"))
+        outside = items.exclude(scope.granted("invoice__delivery_point_id"))
+        q |= scope.in_part("customer_id") & ((Exists(inside) & ~Exists(outside)) | Q(user_id=scope.user_id))
     return OnlinePayment.objects.filter(q)
 
 
@@ -540,22 +589,27 @@ def online_payments_in_progress(*, scope: Scope) -> QuerySet[OnlinePayment]:
     )
 
 
-def online_payment_detail(*, scope: Scope, reference: str) -> OnlinePayment:
-    """The return page's payment: only one of the user's customers'; annotated `booked`."""
+def access_online_payment(scope: Scope, reference: str) -> OnlinePayment:
+    """The return page's payment, annotated `booked`: one the user may see, else Http404."""
     booked = _booked_as(OuterRef("reference"))
-    return (
-        _visible_online_payments(scope)
+    online_payment = (
+        _visible_online_payments(scope.everything())
         .select_related("customer")
         .prefetch_related(
             Prefetch("items", queryset=OnlinePaymentItem.objects.select_related("invoice").order_by("id"))
         )
         .annotate(booked=Exists(booked))
-        .get(reference=reference)
+        .filter(reference=reference)
+        .first()
     )
+    if online_payment is None:
+        raise Http404
+    return online_payment
 
 
 def invoices_payable(*, scope: Scope) -> QuerySet[Invoice]:
-    """What may be chosen for an online payment: unpaid, not already being paid."""
+    """What may be chosen for an online payment: unpaid, not already being paid (a manager of some points: of
+    those points only, as customer_money has it)."""
     return invoices_annotated(scope=scope).filter(outstanding__gt=0, in_progress=False).order_by("due_date", "id")
 
 
@@ -584,7 +638,7 @@ def calendar_by_token(*, token: str) -> CalendarFeed:
 def calendar_invoices(*, scope: Scope, since: date) -> QuerySet[Invoice]:
     """Due dates worth a calendar entry: every unpaid document, and the paid ones due since `since`."""
     return (
-        visible_invoices(scope=scope)
+        scope.invoices()
         .filter(Q(outstanding__gt=0) | Q(due_date__gte=since))
         .select_related("customer")
         .order_by("due_date", "id")

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods
 from getpaid.exceptions import CommunicationError
 from getpaid.views import CallbackDetailView
 
-from accounts import switcher
+from accounts.permissions import request_scope, scope_for
 from billing import forms, ics, pdf, qr, selectors, services
-from billing.models import InvoiceStatus, OnlinePayment
+from billing.models import InvoiceStatus
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
 
@@ -44,7 +44,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 @login_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    scope = selectors.request_scope(request)
+    scope = request_scope(request)
     points = list(selectors.delivery_points_for(scope=scope))
     form = forms.InvoiceFilterForm(request.GET or None, points=points)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -63,22 +63,15 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": [_row(invoice, today) for invoice in page],
-        "has_many_customers": len(scope.customer_ids) > 1,
+        "has_many_customers": scope.has_many_customers,
         "query": query.urlencode(),
     }
     return render(request, "billing/invoice_list.html", context)
 
 
-def _invoice_or_404(request: HttpRequest, invoice_id: int):
-    try:
-        return selectors.invoice_detail(scope=selectors.request_scope(request), invoice_id=invoice_id)
-    except ObjectDoesNotExist:
-        raise Http404 from None
-
-
 @login_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    invoice = _invoice_or_404(request, invoice_id)
+    invoice = selectors.access_invoice(request_scope(request), invoice_id)
     lines = list(invoice.lines.all())
     context = {
         "invoice": invoice,
@@ -100,7 +93,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @login_required
 def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
     """The PDF from storage (rendered the first time); storage is never served directly."""
-    invoice = _invoice_or_404(request, invoice_id)
+    invoice = selectors.access_invoice(request_scope(request), invoice_id)
     name = services.invoice_pdf_ensure(invoice=invoice)
     filename = invoice.number.replace("/", "_") + ".pdf"
     return FileResponse(
@@ -110,17 +103,16 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
 
 def _ledger(request: HttpRequest):
     today = timezone.localdate()
-    scope = selectors.request_scope(request)
-    customers = list(selectors.customers_for(scope=scope))
+    scope = request_scope(request)
+    customers = list(scope.customers())  # the switcher's choice only, when one is made (a narrowed scope)
     start, end = forms.default_period(today)
-    current = switcher.current_id(request, scope=scope)  # the customer switcher's choice, if any
-    defaults = {"date_from": start, "date_to": end, "customer": current}
+    defaults = {"date_from": start, "date_to": end, "customer": scope.narrowed_to}
     data = request.GET.copy() if "date_from" in request.GET else defaults
     form = forms.PeriodForm(data, customers=customers)
     if not customers or not form.is_valid():
         return form, None
     by_id = {customer.pk: customer for customer in customers}
-    customer = by_id.get(form.cleaned_data.get("customer") or current or customers[0].pk)
+    customer = by_id.get(form.cleaned_data.get("customer") or customers[0].pk)
     if customer is None:
         raise Http404
     ledger = selectors.ledger(
@@ -171,12 +163,12 @@ def settlements_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
-    scope = selectors.request_scope(request)
+    scope = request_scope(request)
     page = _page(request, selectors.payment_list(scope=scope))
     context = {
         "page": page,
         "in_progress": list(selectors.online_payments_in_progress(scope=scope)),
-        "has_many_customers": len(scope.customer_ids) > 1,
+        "has_many_customers": scope.has_many_customers,
     }
     return render(request, "billing/payment_list.html", context)
 
@@ -184,17 +176,10 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def transfer(request: HttpRequest) -> HttpResponse:
     """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
-    scope = selectors.request_scope(request)
     # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
-    dues = selectors.dues_by_point(scope=scope, today=timezone.localdate()) if scope.partial_customer_ids else {}
+    money = selectors.customer_money(scope=request_scope(request), today=timezone.localdate(), per_point=False)
     accounts = []
-    for customer in selectors.customers_with_balance(scope=scope):
-        if scope.is_partial(customer.pk):
-            owed = dues[customer.pk].outstanding if customer.pk in dues else None
-            to_pay = owed if owed else None
-        else:
-            balance = getattr(customer, "balance", None)  # a missing saldo raises an AttributeError subclass
-            to_pay = balance.balance if balance is not None and balance.balance > 0 else None
+    for customer, to_pay in ((m.customer, m.to_pay) for m in money):
         valid = qr.nrb_is_valid(customer.bank_account)
         title = _("Customer number %(number)s") % {"number": customer.number}
         accounts.append(
@@ -230,9 +215,10 @@ def _payments_enabled() -> bool:
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest) -> HttpResponse:
     """Choose invoices (or an amount), see the fee, go to the payment broker."""
-    scope = selectors.request_scope(request)
+    scope = request_scope(request)
     payable = list(selectors.invoices_payable(scope=scope))
-    customers = list(selectors.customers_for(scope=scope))
+    # A free amount for any customer in scope; the invoices of the granted points only (customer_money's rule).
+    customers = [m.customer for m in selectors.customer_money(scope=scope, today=timezone.localdate(), per_point=False)]
     initial = {"invoices": [int(pk) for pk in request.GET.getlist("invoice") if pk.isdigit()]}
     data = request.POST if request.method == "POST" else None  # an empty submission is still a submission
     form = forms.OnlinePaymentForm(data, initial=initial, payable=payable, customers=customers)
@@ -279,10 +265,7 @@ def pay(request: HttpRequest) -> HttpResponse:
 @login_required
 def online_payment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the broker sends the customer back: paid, waiting for the broker, or not paid."""
-    try:
-        online_payment = selectors.online_payment_detail(scope=selectors.request_scope(request), reference=reference)
-    except OnlinePayment.DoesNotExist:
-        raise Http404 from None
+    online_payment = selectors.access_online_payment(request_scope(request), reference)
     broker_payment = selectors.broker_payment_for(online_payment=online_payment)
     context = {
         "online_payment": online_payment,
@@ -370,7 +353,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     except ObjectDoesNotExist:
         raise Http404 from None
     today = timezone.localdate()
-    scope = selectors.scope_for(user=feed.user)
+    scope = scope_for(user=feed.user)
     invoices = selectors.calendar_invoices(scope=scope, since=today - timedelta(days=365))
     with translation.override(feed.user.language or "pl"):
         body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host())

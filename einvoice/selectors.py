@@ -1,4 +1,4 @@
-"""e-Invoice reads, scoped to the acting user through accounts.selectors.visible_customers."""
+"""e-Invoice reads, scoped to the acting user (accounts.permissions.Scope)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,10 +10,8 @@ from django.core import signing
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from accounts import permissions
-from accounts.models import AccessRole, Customer, CustomerAccess, User
-from accounts.selectors import visible_customers
-from billing import selectors as billing_selectors
+from accounts.models import Customer, User
+from accounts.permissions import Scope
 from billing.models import Invoice
 from einvoice.models import (
     AddressVerification,
@@ -31,20 +29,6 @@ VERIFICATION_SALT = "einvoice.verify"
 def terms_current(*, now: datetime) -> EinvoiceTerms | None:
     """The e-invoice terms in force: the newest version already published."""
     return EinvoiceTerms.objects.filter(published_at__lte=now).order_by("-published_at", "-id").first()
-
-
-def customers_for(*, user: User) -> QuerySet[Customer]:
-    return visible_customers(user=user).order_by("number", "id")
-
-
-def customer_for(*, user: User, customer_id: int) -> Customer:
-    """A customer the user may act for. Raises Customer.DoesNotExist (the view answers 404)."""
-    return visible_customers(user=user).get(pk=customer_id)
-
-
-def may_switch(*, user: User, customer: Customer) -> bool:
-    """Only the customer or a manager of all its points may switch e-invoices on or off, or change the address."""
-    return permissions.can_manage_einvoice(user=user, customer=customer)
 
 
 def is_verified_address(*, user: User | None, email: str) -> bool:
@@ -85,16 +69,6 @@ def verification_from_token(*, token: str) -> AddressVerification | None:
     )
 
 
-def owner_language(*, customer: Customer) -> str:
-    """The language of the customer's own login, for e-mails sent in the background; Polish without one."""
-    language = (
-        CustomerAccess.objects.filter(customer=customer, role=AccessRole.OWNER)
-        .values_list("user__language", flat=True)
-        .first()
-    )
-    return language or settings.LANGUAGE_CODE
-
-
 @dataclass(frozen=True)
 class CustomerState:
     """What the e-invoice page shows for one customer."""
@@ -121,13 +95,13 @@ class CustomerState:
         return self.is_active and self.verification is not None
 
 
-def overview(*, user: User, now: datetime) -> list[CustomerState]:
-    """Every customer the user may act for with its e-invoice state, in four queries however many there are."""
-    customers = list(customers_for(user=user))
+def overview(*, scope: Scope, now: datetime) -> list[CustomerState]:
+    """Every customer the user may act for with its e-invoice state, in three queries however many there are.
+
+    Switching e-invoices on or off, or changing their address, concerns all the customer's points (seed 003):
+    only those who act as the customer may (`may_switch`)."""
+    customers = list(scope.customers())
     ids = [c.pk for c in customers]
-    full = set(
-        permissions.full_access_customer_ids(user=user).filter(customer__in=ids).values_list("customer_id", flat=True)
-    )
     latest: dict[int, Consent] = {}
     for consent in Consent.objects.filter(customer__in=ids).order_by("customer_id", "-accepted_at", "-id"):
         current = latest.get(consent.customer_id)
@@ -144,7 +118,7 @@ def overview(*, user: User, now: datetime) -> list[CustomerState]:
     return [
         CustomerState(
             customer=customer,
-            may_switch=customer.pk in full,
+            may_switch=scope.acts_as_customer(customer.pk),
             consent=latest.get(customer.pk),
             verification=verifications.get(latest[customer.pk].pk) if customer.pk in latest else None,
         )
@@ -156,13 +130,13 @@ def _is_open(consent: Consent) -> bool:
     return consent.status in (ConsentStatus.PENDING, ConsentStatus.ACTIVE)
 
 
-def state_for(*, user: User, customer: Customer, now: datetime) -> CustomerState:
+def state_for(*, scope: Scope, customer: Customer, now: datetime) -> CustomerState:
     consent = open_consent(customer=customer) or (
         Consent.objects.filter(customer=customer).select_related("terms").order_by("-accepted_at", "-id").first()
     )
     return CustomerState(
         customer=customer,
-        may_switch=may_switch(user=user, customer=customer),
+        may_switch=scope.everything().acts_as_customer(customer.pk),
         consent=consent,
         verification=open_verification(consent=consent, now=now) if consent is not None else None,
     )
@@ -172,12 +146,12 @@ def history(*, customer: Customer) -> QuerySet[ConsentEvent]:
     return ConsentEvent.objects.filter(customer=customer).select_related("actor").order_by("-occurred_at", "-id")
 
 
-def deliveries(*, user: User, customer: Customer) -> QuerySet[Delivery]:
+def deliveries(*, scope: Scope, customer: Customer) -> QuerySet[Delivery]:
     """The customer's e-mailed invoices that the user may see (a partial manager: those of their points)."""
-    scope = billing_selectors.scope_for(user=user)
     return (
-        Delivery.objects.filter(customer=customer)
-        .filter(scope.invoice_filter(prefix="invoice__"))
+        scope.everything()
+        .rows(Delivery.objects, customer="invoice__customer_id", point="invoice__delivery_point_id")
+        .filter(customer=customer)
         .select_related("invoice")
         .order_by("-invoice__issue_date", "-id")
     )

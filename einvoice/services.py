@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Consent as AccountConsent
 from accounts.models import ConsentKind, Customer, Registration, RegistrationStatus, User
+from accounts.permissions import scope_for
+from accounts.selectors import owner_language
 from billing import services as billing_services
 from billing.models import Invoice
 from core.db import pk_in
@@ -210,7 +212,7 @@ def _open_case(*, customer: Customer, user: User | None, now: datetime, case_typ
 
 
 def _require_switch(*, user: User, customer: Customer) -> None:
-    if not selectors.may_switch(user=user, customer=customer):
+    if not scope_for(user=user).acts_as_customer(customer.pk):
         raise SwitchNotAllowed(
             _("Only the customer or a manager of all the customer's delivery points can change e-invoices.")
         )
@@ -651,7 +653,7 @@ def paper_consent_record(
             now=now,
             actor=actor,
             base_url=settings.IBOK_PORTAL_URL,
-            language=selectors.owner_language(customer=customer),
+            language=owner_language(customer=customer),
         )
         audit_record(now=now, action="einvoice.paper_consent", actor=actor, target=consent)
     return form
@@ -801,7 +803,7 @@ def _claim(delivery_id: int, now: datetime) -> bool:
 
 def _delivery_message(delivery: Delivery) -> EmailMessage:
     invoice = delivery.invoice
-    language = selectors.owner_language(customer=delivery.customer)
+    language = owner_language(customer=delivery.customer)
     subject, text, html = render_email(
         "einvoice_invoice",
         {

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,22 +9,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import client_ip
 from accounts.models import Customer
+from accounts.permissions import Need, access_customer, request_scope
 from einvoice import forms, pdf, selectors, services
 
 
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
-    try:
-        return selectors.customer_for(user=request.user, customer_id=customer_id)
-    except Customer.DoesNotExist as exc:
-        raise Http404 from exc
+    return access_customer(request_scope(request), customer_id)
 
 
 def _switchable(request: HttpRequest, customer_id: int) -> Customer:
-    """A customer whose e-invoices this user may switch; a partial manager gets 403."""
-    customer = _customer(request, customer_id)
-    if not selectors.may_switch(user=request.user, customer=customer):
-        raise PermissionDenied
-    return customer
+    """A customer whose e-invoices this user may switch; a partial manager gets 403 (PermissionDenied)."""
+    return access_customer(request_scope(request), customer_id, need=Need.ACT)
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -35,7 +29,7 @@ def _base_url(request: HttpRequest) -> str:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    states = selectors.overview(user=request.user, now=now)
+    states = selectors.overview(scope=request_scope(request), now=now)
     return render(
         request,
         "einvoice/index.html",
@@ -48,12 +42,14 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The customer's e-invoice history and the invoices e-mailed so far."""
     customer = _customer(request, customer_id)
     now = timezone.now()
-    page = Paginator(selectors.deliveries(user=request.user, customer=customer), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.deliveries(scope=request_scope(request), customer=customer), 25).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "einvoice/detail.html",
         {
-            "state": selectors.state_for(user=request.user, customer=customer, now=now),
+            "state": selectors.state_for(scope=request_scope(request), customer=customer, now=now),
             "events": selectors.history(customer=customer),
             "page": page,
             "today": timezone.localdate(),
@@ -99,7 +95,7 @@ def consent_request(request: HttpRequest, customer_id: int) -> HttpResponse:
 def address_change(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _switchable(request, customer_id)
     now = timezone.now()
-    state = selectors.state_for(user=request.user, customer=customer, now=now)
+    state = selectors.state_for(scope=request_scope(request), customer=customer, now=now)
     form = forms.AddressChangeForm(request.POST or None)
     if form.is_valid():
         try:
@@ -131,7 +127,7 @@ def address_change(request: HttpRequest, customer_id: int) -> HttpResponse:
 def resignation(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _switchable(request, customer_id)
     now = timezone.now()
-    state = selectors.state_for(user=request.user, customer=customer, now=now)
+    state = selectors.state_for(scope=request_scope(request), customer=customer, now=now)
     initial = {
         "paper_from": timezone.localdate(now),
         "street": customer.street,

@@ -200,9 +200,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    # Django's and allauth's, each loading the signed-in user by a prepared statement on PostgreSQL.
-    "accounts.auth_backends.ModelBackend",
-    "accounts.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the username
+    "allauth.account.auth_backends.AuthenticationBackend",  # the e-mail (allauth signs users in with it)
     "accounts.auth_backends.CustomerNumberBackend",  # any customer number the user owns
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -228,8 +227,9 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
-# Django's database sessions, read by a prepared statement on PostgreSQL (accounts/sessions.py).
-SESSION_ENGINE = "accounts.sessions"
+# Django's session store: read from the cache (Redis), written to both, the database behind it; without Redis the
+# database alone.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
 # A session ends after SESSION_COOKIE_AGE of idleness: accounts.middleware.SessionIdleTimeoutMiddleware moves its
 # expiry forward at most every IBOK_SESSION_REFRESH_SECONDS (so it may end up to that much sooner, never later)

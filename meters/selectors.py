@@ -13,26 +13,20 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
-from accounts.models import Contract, Customer, DeliveryPoint, User
-from accounts.selectors import visible_delivery_points
+from accounts.models import Contract, Customer, DeliveryPoint
+from accounts.permissions import Scope as AccessScope
 from meters import consumption
 from meters.models import Meter, MeterKind, Reading, ReadingStatus
 
 POINT_ORDER = ("delivery_point__customer__number", "delivery_point__code", "delivery_point_id")
 
 
-def meters_for(*, user: User) -> QuerySet[Meter]:
-    """Every meter of the delivery points the user may see."""
-    return Meter.objects.filter(delivery_point__in=visible_delivery_points(user=user))
-
-
-def active_meters_for(*, user: User) -> QuerySet[Meter]:
-    """Installed meters the user may give a reading for."""
-    return meters_for(user=user).filter(removed_date__isnull=True)
-
-
-def readings_for(*, user: User) -> QuerySet[Reading]:
-    return Reading.objects.filter(meter__in=meters_for(user=user))
+def access_reading_photo(access: AccessScope, reading_id: int) -> Reading:
+    """A reading with a photo, of a meter the user may see, or Http404."""
+    reading = Reading.objects.filter(meter__in=access.everything().meters(), pk=reading_id).exclude(photo="").first()
+    if reading is None:
+        raise Http404
+    return reading
 
 
 def _confirmed_twin() -> Exists:
@@ -123,10 +117,10 @@ def _meter_row(meter: Meter, today: date) -> MeterRow:
     )
 
 
-def points_with_meters(*, user: User, today: date) -> list[PointRow]:
+def points_with_meters(*, access: AccessScope, today: date) -> list[PointRow]:
     """The user's delivery points, each with its meters, last confirmed reading and legalization state."""
     points = (
-        visible_delivery_points(user=user)
+        access.points()
         .select_related("customer", "contract")
         .prefetch_related(Prefetch("meters", queryset=_meters_with_last_reading()))
         .order_by("customer__number", "code", "id")
@@ -155,10 +149,10 @@ class ContractRow:
         return self.contract.valid_until is not None and self.contract.valid_until < self.today
 
 
-def contracts_with_points(*, user: User, today: date) -> list[ContractRow]:
+def contracts_with_points(*, access: AccessScope, today: date) -> list[ContractRow]:
     """Contracts of the user's visible delivery points (only those points), with their meters."""
     rows: dict[int, ContractRow] = {}
-    for point_row in points_with_meters(user=user, today=today):
+    for point_row in points_with_meters(access=access, today=today):
         point = point_row.point
         row = rows.get(point.contract_id)
         if row is None:
@@ -183,10 +177,11 @@ class HistoryRow:
         return consumption.q3(self.consumption / self.days)
 
 
-def meter_for(*, user: User, meter_id: int) -> Meter:
-    """One of the user's meters with its point and contract, or 404."""
+def access_meter(access: AccessScope, meter_id: int) -> Meter:
+    """One of the user's meters with its point and contract, or Http404."""
     meter = (
-        meters_for(user=user)
+        access.everything()
+        .meters()
         .select_related("delivery_point__contract", "delivery_point__customer")
         .filter(pk=meter_id)
         .first()
@@ -285,10 +280,10 @@ class Scope:
         return self.key.startswith("point-")
 
 
-def consumption_scopes(*, user: User) -> list[Scope]:
+def consumption_scopes(*, access: AccessScope) -> list[Scope]:
     """Every delivery point and every meter the user may analyse, in one query."""
     meters = list(
-        meters_for(user=user)
+        access.meters()
         .select_related("delivery_point__contract", "delivery_point__customer")
         .order_by(*POINT_ORDER, "kind", "-installed_date", "id")
     )

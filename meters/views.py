@@ -13,6 +13,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.permissions import request_scope
 from meters import charts, forms, selectors, services
 from meters.window import window_state
 
@@ -22,7 +23,7 @@ from meters.window import window_state
 def index(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {
-        "points": selectors.points_with_meters(user=request.user, today=today),
+        "points": selectors.points_with_meters(access=request_scope(request), today=today),
         "window": window_state(today),
         "today": today,
     }
@@ -32,7 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def meter_detail(request: HttpRequest, meter_id: int) -> HttpResponse:
-    meter = selectors.meter_for(user=request.user, meter_id=meter_id)
+    meter = selectors.access_meter(request_scope(request), meter_id)
     history = selectors.reading_history(meter=meter)
     context = {
         "meter": meter,
@@ -46,7 +47,7 @@ def meter_detail(request: HttpRequest, meter_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def reading_create(request: HttpRequest, meter_id: int) -> HttpResponse:
-    meter = selectors.meter_for(user=request.user, meter_id=meter_id)
+    meter = selectors.access_meter(request_scope(request), meter_id)
     if not meter.is_active:
         raise Http404
     form = forms.SelfReadingForm(request.POST or None, request.FILES or None)
@@ -88,9 +89,7 @@ def reading_create(request: HttpRequest, meter_id: int) -> HttpResponse:
 @require_GET
 def reading_photo(request: HttpRequest, reading_id: int) -> FileResponse:
     """The photo a customer attached to a reading; only for users who may see the meter."""
-    reading = selectors.readings_for(user=request.user).exclude(photo="").filter(pk=reading_id).first()
-    if reading is None:
-        raise Http404
+    reading = selectors.access_reading_photo(request_scope(request), reading_id)
     content_type = mimetypes.guess_type(reading.photo.name)[0] or "application/octet-stream"
     response = FileResponse(reading.photo.open("rb"), content_type=content_type)
     response["Content-Disposition"] = "inline"
@@ -99,7 +98,7 @@ def reading_photo(request: HttpRequest, reading_id: int) -> FileResponse:
 
 
 def _consumption_form(request: HttpRequest) -> tuple[forms.ConsumptionForm, list[selectors.Scope]]:
-    scopes = selectors.consumption_scopes(user=request.user)
+    scopes = selectors.consumption_scopes(access=request_scope(request))
     requested = request.GET.get("scope")
     if requested and requested not in {scope.key for scope in scopes}:
         raise Http404  # another customer's point or meter
@@ -183,5 +182,5 @@ def consumption_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def contract(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    context = {"contracts": selectors.contracts_with_points(user=request.user, today=today), "today": today}
+    context = {"contracts": selectors.contracts_with_points(access=request_scope(request), today=today), "today": today}
     return render(request, "meters/contract.html", context)

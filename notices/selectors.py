@@ -1,13 +1,13 @@
-"""Notices reads, scoped to the acting user (accounts.selectors.visible_*)."""
+"""Notices reads, scoped to the acting user (accounts.permissions.Scope)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.http import Http404
 
-from accounts import permissions
 from accounts.models import User
-from accounts.selectors import visible_delivery_points
+from accounts.permissions import Scope
 from core import db
 from notices.models import (
     Announcement,
@@ -32,21 +32,20 @@ def current_announcements(*, now: datetime) -> QuerySet[Announcement]:
 
 
 def announcements_for(
-    *, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS, scope: permissions.Scope | None = None
+    *, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS, scope: Scope | None = None
 ) -> list[Announcement]:
     """Current announcements, those reaching one of the user's delivery points first (`affects_me`): one query.
 
-    `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
+    `scope`: the user's, when the page has read it; else the rule as subqueries (Scope.unread).
     """
-    if scope is not None and scope.is_small and db.sql_twins_enabled():
+    scope = scope if scope is not None else Scope.unread(user)
+    if scope.is_small and db.sql_twins_enabled():
         return _announcements_for_sql(scope, now, limit)
-    if scope is not None and scope.is_empty:
+    if scope.is_empty:
         affects_me = Value(False)
     else:
-        if scope is not None and scope.is_small:
-            reaches_me = AnnouncementTarget.objects.filter(scope.point_filter("delivery_point__"))
-        else:
-            reaches_me = AnnouncementTarget.objects.filter(delivery_point__in=visible_delivery_points(user=user))
+        targets = AnnouncementTarget.objects
+        reaches_me = scope.rows(targets, customer="delivery_point__customer_id", point="delivery_point_id")
         affects_me = Exists(reaches_me.filter(announcement=OuterRef("pk")))
     return list(
         Announcement.objects.filter(_current(now))
@@ -70,7 +69,7 @@ LIMIT %(limit)s
 """
 
 
-def _announcements_for_sql(scope: permissions.Scope, now: datetime, limit: int) -> list[Announcement]:
+def _announcements_for_sql(scope: Scope, now: datetime, limit: int) -> list[Announcement]:
     announcements = []
     for row in db.fetch(_ANNOUNCEMENTS_SQL, {**scope.sql_params(), "now": now, "limit": limit}):
         announcement = db.from_row(Announcement, row)
@@ -128,22 +127,16 @@ class DocumentsPage:
     own: list[DocumentGroup]  # one per customer, titled with its number and name
 
 
-def _full_access_customers(user: User) -> QuerySet:
-    """A customer's own documents (contracts, letters) go to its owner and managers of all its points only."""
-    return permissions.full_access_customer_ids(user=user)
+def documents_for(*, scope: Scope) -> QuerySet[Document]:
+    """Every document the user may download: the public ones, and a customer's own (contracts, letters) for its
+    owner and the managers of all its points only."""
+    return Document.objects.filter(Q(customer__isnull=True) | scope.acts_for("customer_id"))
 
 
-def documents_for(*, user: User) -> QuerySet[Document]:
-    """Every document the user may download: the public ones and those of customers they fully act for."""
-    if not user.is_authenticated:
-        return Document.objects.none()
-    return Document.objects.filter(Q(customer__isnull=True) | Q(customer_id__in=_full_access_customers(user)))
-
-
-def documents_page(*, user: User, now: datetime) -> DocumentsPage:
+def documents_page(*, scope: Scope, now: datetime) -> DocumentsPage:
     """The Dokumenty tab: public documents by category, then each customer's own. One query."""
     documents = (
-        documents_for(user=user)
+        documents_for(scope=scope)
         .filter(published_at__lte=now)
         .select_related("customer")
         .order_by("category", "title", "-published_at", "-id")
@@ -169,6 +162,9 @@ def documents_page(*, user: User, now: datetime) -> DocumentsPage:
     )
 
 
-def document_for(*, user: User, document_id: int, now: datetime) -> Document:
-    """A document the user may download. Raises Document.DoesNotExist for anything else."""
-    return documents_for(user=user).filter(published_at__lte=now).get(pk=document_id)
+def access_document(scope: Scope, document_id: int, *, now: datetime) -> Document:
+    """A published document the user may download, or Http404."""
+    document = documents_for(scope=scope.everything()).filter(published_at__lte=now, pk=document_id).first()
+    if document is None:
+        raise Http404
+    return document

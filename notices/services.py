@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import permissions
-from accounts.models import Contract, CustomerAccess, DeliveryPoint, User
+from accounts.models import Contract, DeliveryPoint, User
 from billing.models import Invoice, InvoiceKind
 from core.db import pk_in
 from core.emails import absolute_url, email_message, render_email
@@ -220,26 +220,14 @@ def notifications_plan(*, candidates: list[Candidate], now: datetime) -> list[in
 
 def _plan_batch(candidates: list[Candidate], now: datetime) -> list[int]:
     kinds = {c.kind for c in candidates}
-    accesses = list(
-        CustomerAccess.objects.filter(customer_id__in={c.customer_id for c in candidates}, user__is_active=True)
-        .select_related("user")
-        .annotate(phone_verified=selectors.verified_phone_filter("user__"))
-        .order_by("id")
+    by_customer = permissions.audience(
+        customer_ids={c.customer_id for c in candidates}, phone_verified=selectors.verified_phone_filter("user__")
     )
-    granted: dict[int, set[int]] = defaultdict(set)
-    partial = [a.pk for a in accesses if not a.all_points]
-    if partial:
-        for access_id, point_id in CustomerAccess.points.through.objects.filter(
-            customeraccess_id__in=partial
-        ).values_list("customeraccess_id", "deliverypoint_id"):
-            granted[access_id].add(point_id)
-    by_customer: dict[int, list[CustomerAccess]] = defaultdict(list)
-    for access in accesses:
-        by_customer[access.customer_id].append(access)
+    users = {reach.user.pk for reaches in by_customer.values() for reach in reaches}
     switched_on = set(
-        NotificationPreference.objects.filter(
-            user_id__in={a.user_id for a in accesses}, kind__in=kinds, enabled=True
-        ).values_list("user_id", "kind", "channel")
+        NotificationPreference.objects.filter(user_id__in=users, kind__in=kinds, enabled=True).values_list(
+            "user_id", "kind", "channel"
+        )
     )
     existing = set(
         Notification.objects.filter(kind__in=kinds, object_key__in={c.object_key for c in candidates}).values_list(
@@ -248,12 +236,10 @@ def _plan_batch(candidates: list[Candidate], now: datetime) -> list[int]:
     )
     rows: dict[tuple, Notification] = {}
     for candidate in candidates:
-        for access in by_customer.get(candidate.customer_id, []):
-            if not permissions.access_covers(
-                all_points=access.all_points, granted_point_ids=granted[access.pk], point_ids=candidate.point_ids
-            ):
+        for reach in by_customer.get(candidate.customer_id, []):
+            if not reach.covers(candidate.point_ids):
                 continue
-            user = access.user
+            user = reach.user
             for channel in Channel.values:
                 key = (user.pk, candidate.kind, candidate.object_key, channel)
                 if key in existing or key in rows or (user.pk, candidate.kind, channel) not in switched_on:
@@ -261,7 +247,7 @@ def _plan_batch(candidates: list[Candidate], now: datetime) -> list[int]:
                 if channel == Channel.EMAIL:
                     recipient = user.email
                 else:
-                    recipient = str(user.phone) if user.phone and access.phone_verified else ""
+                    recipient = str(user.phone) if user.phone and user.phone_verified else ""
                 if not recipient:
                     continue
                 subject, body, html = _render(

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import request_scope
 from notices import forms, selectors, services
-from notices.models import Document
 
 NOTIFICATIONS_PER_PAGE = 25
 
@@ -80,7 +80,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def announcement_list(request: HttpRequest) -> HttpResponse:
     """Current komunikaty: public, like the login page that shows them too."""
     if request.user.is_authenticated:
-        announcements = selectors.announcements_for(user=request.user, now=timezone.now(), limit=100)
+        announcements = selectors.announcements_for(
+            user=request.user, now=timezone.now(), limit=100, scope=request_scope(request)
+        )
     else:
         announcements = list(selectors.current_announcements(now=timezone.now())[:100])
     return render(request, "notices/announcement_list.html", {"announcements": announcements})
@@ -88,16 +90,13 @@ def announcement_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    page = selectors.documents_page(user=request.user, now=timezone.now())
+    page = selectors.documents_page(scope=request_scope(request), now=timezone.now())
     return render(request, "notices/document_list.html", {"public": page.public, "own": page.own})
 
 
 @login_required
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
-    try:
-        document = selectors.document_for(user=request.user, document_id=document_id, now=timezone.now())
-    except Document.DoesNotExist as exc:
-        raise Http404 from exc
+    document = selectors.access_document(request_scope(request), document_id, now=timezone.now())
     try:
         handle = document.file.open("rb")
     except FileNotFoundError as exc:

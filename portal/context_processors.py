@@ -59,8 +59,20 @@ def languages() -> tuple[tuple[str, str], ...]:
     return tuple((code, capfirst(get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES)
 
 
+def chosen_customer(request: HttpRequest) -> dict | None:
+    """The customer the switcher narrows every page to, for the header; None when the user sees all theirs.
+    Reads the scope (one query, shared with the page) only when the session holds a choice."""
+    label = switcher.current_label(request)
+    if label is None:
+        return None
+    scope = permissions.request_scope(request)
+    return label if scope.chosen and scope.narrowed_to == label.get("id") else None
+
+
 def portal(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    current_customer = chosen_customer(request) if signed_in else None  # before the badge: it reads the scope
     return {
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
@@ -70,9 +82,9 @@ def portal(request: HttpRequest) -> dict:
         # of the user's scope when the page has read it (permissions.request_scope), else by the rule's subqueries.
         "cases_unread": (
             tickets_selectors.unread_total(user=user, scope=permissions.request_scope_if_read(request))
-            if user is not None and user.is_authenticated
+            if signed_in
             else 0
         ),
-        # The customer switcher's choice, from the session (no query); shown in the header.
-        "current_customer": switcher.current_label(request) if user is not None and user.is_authenticated else None,
+        # The customer switcher's choice, shown in the header with the way back to all the user's properties.
+        "current_customer": current_customer,
     }

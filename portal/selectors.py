@@ -5,7 +5,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case as DbCase
 from django.db.models import (
     Count,
@@ -23,21 +22,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts import permissions
-from accounts.models import Customer, DeliveryPoint, User
+from accounts.models import Customer, DeliveryPoint
+from accounts.permissions import Scope
 from billing import selectors as billing_selectors
 from billing.models import CustomerBalance, Invoice, InvoiceStatus, OnlinePayment, Payment, SyncRun
 from meters.models import Meter
 from tickets.models import Case, CaseStatus
 
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class CustomerSummary:
-    customer: Customer
-    balance: "CustomerBalance | PartialBalance | None"  # None until the billing system has reported a saldo
-    dues: billing_selectors.CustomerDues | None = None  # what is left to pay, per delivery point; None: nothing
 
 
 @dataclass(frozen=True)
@@ -54,31 +46,8 @@ class InvoiceRow:
 
 
 @dataclass(frozen=True)
-class PartialBalance:
-    """A partial manager's balance: the outstanding of the invoices of their delivery points only (seed 003),
-    never the customer's saldo. Shaped like CustomerBalance for the template."""
-
-    balance: Decimal
-    overdue: Decimal
-    as_of: object = None  # the last sync's end, when known
-    is_partial: bool = True
-
-    @property
-    def is_debt(self) -> bool:
-        return self.balance > 0
-
-    @property
-    def is_overpayment(self) -> bool:
-        return False
-
-    @property
-    def overpayment(self) -> Decimal:
-        return ZERO
-
-
-@dataclass(frozen=True)
 class Dashboard:
-    customers: list[CustomerSummary]
+    customers: list[billing_selectors.CustomerMoney]
     invoices_to_pay: list[InvoiceRow]
     recent_payments: list[Payment]
     last_sync: SyncRun | None
@@ -94,49 +63,27 @@ class Dashboard:
         return self.customer_count > len(self.customers)
 
 
-def _balance_of(customer: Customer) -> CustomerBalance | None:
-    # select_related caches a missing reverse one-to-one, so this never queries; it raises instead.
-    try:
-        return customer.balance
-    except ObjectDoesNotExist:
-        return None
-
-
 DASHBOARD_MAX_CUSTOMERS = 10  # above this the dashboard shows one customer (the switcher's) and links the overview
 
 
-def dashboard_for(
-    *, user: User, today: date, current_customer_id: int | None = None, scope: permissions.Scope | None = None
-) -> Dashboard:
+def dashboard_for(*, scope: Scope, today: date) -> Dashboard:
     """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness.
 
-    A user of more than DASHBOARD_MAX_CUSTOMERS customers (a property manager) sees one: the one chosen in the
-    switcher, else the first by number; the overview shows them all. A partial scope's balance is computed
-    from the invoices of the granted points. `scope`: the user's, when the caller has read it already.
+    A scope narrowed by the customer switcher shows its customer. A user of more than DASHBOARD_MAX_CUSTOMERS
+    customers (a property manager) who chose none sees the first by number; the overview shows them all. What a
+    manager of some points sees of the money is billing's rule (billing.selectors.customer_money).
     """
-    scope = scope if scope is not None else permissions.scope_for(user=user)
-    customer_count = len(scope.customer_ids)
-    if customer_count > DASHBOARD_MAX_CUSTOMERS:
-        if current_customer_id not in scope.customer_ids:
-            current_customer_id = billing_selectors.customers_for(scope=scope).values_list("pk", flat=True).first()
-        scope = scope.only(current_customer_id)
+    customer_count = len(scope.everything().customer_ids)
+    if scope.narrowed_to is None and customer_count > DASHBOARD_MAX_CUSTOMERS:
+        scope = scope.only(scope.customers().values_list("pk", flat=True).first())
     last_sync = billing_selectors.last_successful_sync()
-    dues = billing_selectors.dues_by_point(scope=scope, today=today)
-    customers = []
-    for customer in billing_selectors.customers_with_balance(scope=scope):
-        customer_dues = dues.get(customer.pk)
-        if scope.is_partial(customer.pk):
-            balance = PartialBalance(
-                balance=customer_dues.outstanding if customer_dues else ZERO,
-                overdue=customer_dues.overdue if customer_dues else ZERO,
-                as_of=last_sync.finished_at if last_sync else None,
-            )
-        else:
-            balance = _balance_of(customer)
-        customers.append(CustomerSummary(customer=customer, balance=balance, dues=customer_dues))
+    customers = billing_selectors.customer_money(
+        scope=scope, today=today, as_of=last_sync.finished_at if last_sync else None
+    )
+    dues = any(money.dues for money in customers)
     invoices = []
     # Nothing left to pay (dues_by_point reads the same unpaid documents): no need to ask which to pay first.
-    for invoice in billing_selectors.invoices_to_pay(user=user, scope=scope) if dues else []:
+    for invoice in billing_selectors.invoices_to_pay(scope=scope) if dues else []:
         status = invoice.status_on(today)
         invoices.append(
             InvoiceRow(
@@ -150,7 +97,7 @@ def dashboard_for(
     return Dashboard(
         customers=customers,
         invoices_to_pay=invoices,
-        recent_payments=billing_selectors.recent_payments(user=user, scope=scope),
+        recent_payments=billing_selectors.recent_payments(scope=scope),
         last_sync=last_sync,
         today=today,
         customer_count=customer_count,
@@ -199,19 +146,19 @@ def _count_of(rows: QuerySet, group: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def overview_customers(*, scope: permissions.Scope, today: date, query: OverviewQuery) -> QuerySet[Customer]:
+def overview_customers(*, scope: Scope, today: date, query: OverviewQuery) -> QuerySet[Customer]:
     """Every customer in the user's scope with its figures, as ONE query however many there are.
 
     Annotated per customer: balance_due and overdue_due (the billing system's saldo for a full scope; for a
     partial scope the outstanding of the invoices of the granted points only), next_due_date, open_cases and
     legalizations_expiring (meters of the visible points whose legalization ends within
     IBOK_LEGALIZATION_WARNING_DAYS, or has ended), is_partial. Each figure is a correlated subquery on indexed
-    columns, its partial variant limited by accounts.permissions.granted_point_exists; the scope enters as
-    subqueries on the user's accesses, never as lists of ids, so the SQL stays small for 500 properties.
+    columns, its partial variant limited to the granted points (Scope.granted); the scope enters as Scope's
+    conditions (id lists for a small scope, subqueries on the accesses for a large one).
     """
-    user_id = scope.user_id
-    full = permissions.access_exists(user_id=user_id, all_points=True)
-    granted = permissions.granted_point_exists(user_id=user_id)
+    scope = scope.everything()  # every property, whatever the switcher shows
+    full = scope.acts_for("pk")
+    granted = scope.granted("delivery_point_id")
 
     def per_scope(whole, part):
         """The customer's own figure for a full scope, the granted points' one for a partial scope."""
@@ -233,7 +180,7 @@ def overview_customers(*, scope: permissions.Scope, today: date, query: Overview
         removed_date__isnull=True,
         legalization_valid_until__lte=warning_until,
     )
-    customers = Customer.objects.filter(permissions.access_exists(user_id=user_id)).annotate(
+    customers = scope.customers().annotate(
         is_partial=DbCase(When(full, then=Value(False)), default=Value(True)),
         balance_due=per_scope(
             Coalesce(Subquery(saldo.values("balance")[:1]), _sum_of(invoices), ZERO), Coalesce(_sum_of(mine), ZERO)
@@ -254,10 +201,7 @@ def overview_customers(*, scope: permissions.Scope, today: date, query: Overview
         points = DeliveryPoint.objects.filter(customer_id=OuterRef("pk")).filter(
             Q(code__icontains=search) | Q(street__icontains=search) | Q(city__icontains=search)
         )
-        visible_points = points.filter(
-            Q(permissions.access_exists(user_id=user_id, customer_ref="customer_id", all_points=True))
-            | Q(permissions.granted_point_exists(user_id=user_id, point_ref="pk"))
-        )
+        visible_points = points.filter(scope.acts_for("customer_id") | scope.granted("pk"))
         customers = customers.filter(
             Q(number__icontains=search)
             | Q(name__icontains=search)
@@ -297,9 +241,9 @@ def overview_totals(*, customers: QuerySet[Customer]) -> OverviewTotals:
     )
 
 
-def manager_payable(*, scope: permissions.Scope, search: str = "") -> QuerySet[Invoice]:
+def manager_payable(*, scope: Scope, search: str = "") -> QuerySet[Invoice]:
     """Unpaid invoices of every customer in scope not already being paid, by customer then due date."""
-    invoices = billing_selectors.invoices_payable(scope=scope)
+    invoices = billing_selectors.invoices_payable(scope=scope.everything())
     search = search.strip()
     if search:
         invoices = invoices.filter(
@@ -312,12 +256,12 @@ def manager_payable(*, scope: permissions.Scope, search: str = "") -> QuerySet[I
     return invoices.order_by("customer__number", "due_date", "id")
 
 
-def pay_batch(*, scope: permissions.Scope, references: list[str]) -> list[OnlinePayment]:
+def pay_batch(*, scope: Scope, references: list[str]) -> list[OnlinePayment]:
     """The online payments of one batch the user started (only those of customers still in scope)."""
     if not references:
         return []
     return list(
-        OnlinePayment.objects.filter(reference__in=references[:500], customer_id__in=scope.customer_ids)
+        OnlinePayment.objects.filter(scope.everything().sees("customer_id"), reference__in=references[:500])
         .select_related("customer")
         .order_by("customer__number", "id")
     )

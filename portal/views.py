@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from accounts import permissions, switcher
-from accounts.selectors import visible_customers
+from accounts import switcher
+from accounts.permissions import request_scope
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from core import selectors as core_selectors
@@ -38,11 +38,8 @@ OUTBOX_MAX_AGE = timedelta(minutes=10)
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    current = switcher.current_label(request)
-    scope = permissions.request_scope(request)
-    board = selectors.dashboard_for(
-        user=request.user, today=today, current_customer_id=current and current.get("id"), scope=scope
-    )
+    scope = request_scope(request)
+    board = selectors.dashboard_for(scope=scope, today=today)
     context = {
         "customer_count": board.customer_count,
         "is_narrowed": board.is_narrowed,
@@ -64,7 +61,7 @@ def data_refresh(request: HttpRequest) -> HttpResponse:
     """The customer asks for fresh data: each of their customers is synced now, at most every few minutes."""
     queued = [
         billing_services.customer_sync_request(customer=customer, now=timezone.now())
-        for customer in visible_customers(user=request.user)[:20]
+        for customer in request_scope(request).customers()[:20]
     ]
     if any(queued):
         messages.success(request, _("Your data is being refreshed from the billing system. It takes a moment."))
@@ -182,7 +179,7 @@ PAY_BATCH_SESSION_KEY = "ibok_pay_batch"
 
 def _overview(request: HttpRequest):
     today = timezone.localdate()
-    scope = permissions.request_scope(request)
+    scope = request_scope(request)
     form = forms.OverviewFilterForm(request.GET or None)
     query = form.overview_query()
     return form, query, selectors.overview_customers(scope=scope, today=today, query=query), today
@@ -208,7 +205,7 @@ def manager_overview(request: HttpRequest) -> HttpResponse:
         "sort_query": sort_params.urlencode(),
         "sort": query.sort,
         "today": today,
-        "current": switcher.current_label(request),
+        "current": switcher.current_label(request) if request_scope(request).chosen else None,
         "pay_batch_started": bool(request.session.get(PAY_BATCH_SESSION_KEY)),
     }
     return render(request, "pages/manager_overview.html", context)
@@ -270,7 +267,7 @@ def manager_pay(request: HttpRequest) -> HttpResponse:
     customer), so a choice across customers starts one payment per customer; the batch page sends each to the
     broker in turn.
     """
-    scope = permissions.request_scope(request)
+    scope = request_scope(request)
     search = request.GET.get("q", "")[:100]
     payable = list(selectors.manager_payable(scope=scope, search=search)[: MANAGER_PAY_LIMIT + 1])
     more = len(payable) > MANAGER_PAY_LIMIT
@@ -318,7 +315,7 @@ def manager_pay(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manager_pay_batch(request: HttpRequest) -> HttpResponse:
     """The payments started together: each goes to the broker with its own button; paid ones are marked."""
-    scope = permissions.request_scope(request)
+    scope = request_scope(request)
     references = request.session.get(PAY_BATCH_SESSION_KEY) or []
     payments = selectors.pay_batch(scope=scope, references=references)
     if request.method == "POST":

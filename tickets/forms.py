@@ -9,7 +9,8 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import Customer, DeliveryPoint, User
+from accounts.models import Customer, DeliveryPoint
+from accounts.permissions import Scope
 from tickets import selectors
 from tickets.attachments import AttachmentRejected, check_files, max_bytes, max_count
 from tickets.models import FREE_CASE_TYPES, CaseStatus, CaseType
@@ -82,23 +83,23 @@ class ScopedForm(AttachmentsMixin, forms.Form):
 
     point_required = False
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, scope: Scope, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
-        customers = list(selectors.customers_for_new_case(user=user))
-        self.full_customer_ids = selectors.fully_accessible_customer_ids(user=user)
+        self.scope = scope
+        customers = list(selectors.customers_for_new_case(scope=scope))
+        self.full_customer_ids = selectors.fully_accessible_customer_ids(scope=scope)
         self.only_customer = customers[0] if len(customers) == 1 else None
         fields: dict[str, forms.Field] = {}
         if self.only_customer is None:
             fields["customer"] = CustomerChoiceField(
                 label=_("Customer"),
-                queryset=selectors.customers_for_new_case(user=user),
+                queryset=selectors.customers_for_new_case(scope=scope),
                 required=False,
                 help_text=_("Not needed when you choose a delivery point."),
             )
         fields["delivery_point"] = PointChoiceField(
             label=_("Delivery point"),
-            queryset=selectors.points_for_new_case(user=user),
+            queryset=selectors.points_for_new_case(scope=scope),
             required=self.point_required,
             empty_label=_("— not about one delivery point —") if not self.point_required else "---------",
             help_text=_("Choose it when the case concerns one place of supply."),
@@ -304,7 +305,7 @@ class MeterProblemForm(RequestForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meter"].queryset = selectors.meters_for_problem(user=self.user)
+        self.fields["meter"].queryset = selectors.meters_for_problem(scope=self.scope)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

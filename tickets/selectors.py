@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.models import Customer, DeliveryPoint, User
-from accounts.selectors import visible_customers, visible_delivery_points
+from accounts.permissions import Scope
 from core import db
 from meters.models import Meter
 from tickets.models import Attachment, Case, Message, Sender
@@ -43,15 +43,6 @@ def _unread_staff_messages() -> Q:
     return Q(messages__sender=Sender.STAFF, messages__read_at__isnull=True)
 
 
-def cases_for(*, user: User) -> QuerySet[Case]:
-    """Every case the user may see."""
-    if not user.is_authenticated:
-        return Case.objects.none()
-    return Case.objects.filter(
-        Q(permissions.full_access(user=user)) | Q(delivery_point__in=visible_delivery_points(user=user))
-    )
-
-
 def _order(sort: str) -> tuple[str, ...]:
     descending = sort.startswith("-")
     fields = CASE_SORTS.get(sort.lstrip("-"))
@@ -62,9 +53,9 @@ def _order(sort: str) -> tuple[str, ...]:
     return tuple(field[1:] if field.startswith("-") else f"-{field}" for field in fields)
 
 
-def case_list(*, user: User, search: CaseSearch) -> QuerySet[Case]:
+def case_list(*, scope: Scope, search: CaseSearch) -> QuerySet[Case]:
     """The list of sent cases with their unread counts, filtered and sorted; the view pages it."""
-    cases = cases_for(user=user)
+    cases = scope.cases()
     if search.status:
         cases = cases.filter(status=search.status)
     if search.case_type:
@@ -89,54 +80,47 @@ def case_list(*, user: User, search: CaseSearch) -> QuerySet[Case]:
     )
 
 
-def case_detail(*, user: User, case_id: int) -> Case:
-    """One case with its thread (oldest first) and attachments; raises Case.DoesNotExist when not visible."""
+def access_case(scope: Scope, case_id: int) -> Case:
+    """One case with its thread (oldest first) and attachments, or Http404 for a missing case and another's alike."""
     thread = Message.objects.select_related("author").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     )
-    return (
-        cases_for(user=user)
+    case = (
+        scope.everything()
+        .cases()
         .select_related("customer", "delivery_point")
         .prefetch_related(Prefetch("messages", queryset=thread.order_by("sent_at", "id"), to_attr="thread"))
-        .get(pk=case_id)
+        .filter(pk=case_id)
+        .first()
     )
+    if case is None:
+        raise Http404
+    return case
 
 
-def sent_messages(*, user: User) -> QuerySet[Message]:
+def sent_messages(*, scope: Scope) -> QuerySet[Message]:
     """Lista wysłanych wiadomości: what the user's side wrote, the latest first."""
     return (
-        Message.objects.filter(case__in=cases_for(user=user), sender=Sender.CUSTOMER)
+        Message.objects.filter(case__in=scope.cases(), sender=Sender.CUSTOMER)
         .select_related("case")
         .annotate(attachment_count=Count("attachments"))
         .order_by("-sent_at", "-id")
     )
 
 
-def cases_in(*, scope: permissions.Scope) -> QuerySet[Case]:
-    """The cases of a scope read beforehand: the same rule as cases_for, filtered by ids instead of subqueries."""
-    if scope.is_empty:
-        return Case.objects.none()
-    q = Q(delivery_point_id__in=scope.partial_point_ids) if scope.partial_point_ids else Q(pk__in=[])
-    if scope.full_customer_ids:
-        # Also a case whose delivery point belongs to such a customer, as visible_delivery_points has it.
-        q |= Q(customer_id__in=scope.full_customer_ids) | Q(delivery_point__customer_id__in=scope.full_customer_ids)
-    return Case.objects.filter(q)
-
-
-def unread_total(*, user: User, scope: permissions.Scope | None = None) -> int:
+def unread_total(*, user: User, scope: Scope | None = None) -> int:
     """Replies from the office not yet read, across every visible case: one query.
 
-    `scope`: the user's, when the page has read it; a small one filters by its ids, else the rule's subqueries.
+    `scope`: the user's, when the page has read it; else the rule as subqueries (Scope.unread).
     """
-    small = scope is not None and scope.is_small
-    if small and db.sql_twins_enabled():
+    scope = scope if scope is not None else Scope.unread(user)
+    if scope.is_small and db.sql_twins_enabled():
         return _unread_total_sql(scope)
-    cases = cases_in(scope=scope) if small else cases_for(user=user)
-    return Message.objects.filter(case__in=cases, sender=Sender.STAFF, read_at__isnull=True).count()
+    return Message.objects.filter(case__in=scope.cases(), sender=Sender.STAFF, read_at__isnull=True).count()
 
 
 # The PostgreSQL twin of the ORM count above (core.db; tests/core/test_sql_twins.py compares the two): shown on
-# every page. A case is visible by its customer or delivery point (cases_in), the latter's customer included.
+# every page. A case is visible by its customer or delivery point (Scope.cases), the latter's customer included.
 _UNREAD_TOTAL_SQL = """
 SELECT count(*) FROM tickets_message m
 WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
@@ -149,36 +133,38 @@ WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
 """
 
 
-def _unread_total_sql(scope: permissions.Scope) -> int:
+def _unread_total_sql(scope: Scope) -> int:
     if scope.is_empty:
         return 0
     return db.fetch(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0][0]
 
 
-def attachment_for(*, user: User, attachment_id: int) -> Attachment:
-    """An attachment of a visible case; raises Attachment.DoesNotExist otherwise."""
-    return Attachment.objects.get(pk=attachment_id, message__case__in=cases_for(user=user))
+def access_attachment(scope: Scope, attachment_id: int) -> Attachment:
+    """An attachment of a case the user may see, or Http404."""
+    attachment = Attachment.objects.filter(pk=attachment_id, message__case__in=scope.everything().cases()).first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
-def customers_for_new_case(*, user: User) -> QuerySet[Customer]:
-    return visible_customers(user=user).order_by("number", "id")
+def customers_for_new_case(*, scope: Scope) -> QuerySet[Customer]:
+    return scope.customers()
 
 
-def points_for_new_case(*, user: User) -> QuerySet[DeliveryPoint]:
-    return visible_delivery_points(user=user).select_related("customer").order_by("customer__number", "code", "id")
+def points_for_new_case(*, scope: Scope) -> QuerySet[DeliveryPoint]:
+    return scope.points().select_related("customer").order_by("customer__number", "code", "id")
 
 
-def fully_accessible_customer_ids(*, user: User) -> set[int]:
-    """Customers for whom the user may open a case not tied to a delivery point."""
-    if not user.is_authenticated:
-        return set()
-    return {row["customer_id"] for row in permissions.full_access_customer_ids(user=user)}
+def fully_accessible_customer_ids(*, scope: Scope) -> frozenset[int]:
+    """Customers for whom the user may open a case not tied to a delivery point (those they act as)."""
+    return scope.full_customer_ids
 
 
-def meters_for_problem(*, user: User) -> QuerySet[Meter]:
+def meters_for_problem(*, scope: Scope) -> QuerySet[Meter]:
     """Meters still installed at the user's visible delivery points, for the meter problem request."""
     return (
-        Meter.objects.filter(delivery_point__in=visible_delivery_points(user=user), removed_date__isnull=True)
+        scope.meters()
+        .filter(removed_date__isnull=True)
         .select_related("delivery_point")
         .order_by("delivery_point__code", "serial_number", "id")
     )

@@ -9,26 +9,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import request_scope
 from tickets import forms, selectors, services
 from tickets.downloads import attachment_response
-from tickets.models import Attachment, Case, CaseType, Sender
+from tickets.models import CaseType, Sender
 
 CASES_PER_PAGE = 20
 MESSAGES_PER_PAGE = 20
-
-
-def _get_case(request: HttpRequest, case_id: int) -> Case:
-    try:
-        return selectors.case_detail(user=request.user, case_id=case_id)
-    except Case.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseSearchForm(request.GET or None)
     search = form.search() if form.is_bound else selectors.CaseSearch()
-    page = Paginator(selectors.case_list(user=request.user, search=search), CASES_PER_PAGE).get_page(
+    page = Paginator(selectors.case_list(scope=request_scope(request), search=search), CASES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -56,7 +50,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_create(request: HttpRequest) -> HttpResponse:
-    form = forms.CaseForm(request.POST or None, request.FILES or None, user=request.user)
+    form = forms.CaseForm(request.POST or None, request.FILES or None, scope=request_scope(request))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -81,7 +75,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _get_case(request, case_id)
+    case = selectors.access_case(request_scope(request), case_id)
     now = timezone.now()
     # Opening the thread reads the office's replies: the unread count drops to zero.
     unread_ids = {message.pk for message in case.thread if message.is_from_staff and message.read_at is None}
@@ -101,7 +95,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _get_case(request, case_id)
+    case = selectors.access_case(request_scope(request), case_id)
     form = forms.ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -131,7 +125,7 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _get_case(request, case_id)
+    case = selectors.access_case(request_scope(request), case_id)
     try:
         services.case_reopen(now=timezone.now(), case=case, actor=request.user)
     except services.CaseNotReopenable as exc:
@@ -143,7 +137,9 @@ def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.sent_messages(user=request.user), MESSAGES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.sent_messages(scope=request_scope(request)), MESSAGES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "tickets/message_list.html", {"page": page})
 
 
@@ -158,7 +154,7 @@ def request_create(request: HttpRequest, kind: str) -> HttpResponse:
     form_class = forms.REQUEST_FORMS.get(kind)
     if form_class is None:
         raise Http404
-    form = form_class(request.POST or None, request.FILES or None, user=request.user)
+    form = form_class(request.POST or None, request.FILES or None, scope=request_scope(request))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -183,8 +179,4 @@ def request_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
-    try:
-        attachment = selectors.attachment_for(user=request.user, attachment_id=attachment_id)
-    except Attachment.DoesNotExist as exc:
-        raise Http404 from exc
-    return attachment_response(attachment)
+    return attachment_response(selectors.access_attachment(request_scope(request), attachment_id))

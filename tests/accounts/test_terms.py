@@ -107,3 +107,22 @@ def test_staff_are_not_stopped_by_the_customer_terms(client, terms):
     client.force_login(staff)
 
     assert client.get(reverse("pages:health")).status_code in {200, 503}
+
+
+def test_a_first_sign_in_asks_to_accept_the_terms_without_saying_they_changed(client, db):
+    from django.utils import timezone
+
+    from accounts.models import TermsVersion
+
+    TermsVersion.objects.create(version="1.0", title="Regulamin iBOK", body="§ 1.", published_at=timezone.now())
+    manager = factories.UserFactory(username="nowy-zarzadca")  # never accepted any terms
+    client.force_login(manager)
+
+    html = client.get(reverse("accounts:terms-accept")).content.decode()
+
+    assert "Regulamin serwisu" in html
+    assert "zmienił" not in html  # "Regulamin portalu się zmienił"
+    assert "Akceptuję nowy regulamin" not in html
+    accepted = client.post(reverse("accounts:terms-accept"), {"accept": "on"}, follow=True).content.decode()
+    assert "Regulamin został zaakceptowany" in accepted
+    assert "nowy regulamin" not in accepted.lower()

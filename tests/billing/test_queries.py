@@ -12,9 +12,10 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# Every page: the session, the user and the user's access scope (read once for the page and its header); the
-# navigation's unread-cases count. No session write within a minute of the last (the idle timeout's refresh).
-FRAME = 4
+# Every page: the user and the user's access scope (read once for the page and its header); the navigation's
+# unread-cases count. The session comes from the cache; no session write within a minute of the last (the idle
+# timeout's refresh).
+FRAME = 3
 QUERIES = {
     # points for the filter, count, one page of invoices (with "payment in progress")
     "billing:index": FRAME + 3,

@@ -102,3 +102,37 @@ def test_the_overview_fits_a_phone(page, live_server, world):
     expect(page.get_by_text("Część punktów odbioru")).to_be_visible()
     assert_no_horizontal_scroll(page)
     assert_no_axe_violations(page)
+
+
+def test_the_switcher_narrows_every_page_to_the_chosen_customer_and_back(page, live_server, world):
+    factories.CustomerAccessFactory(
+        user=world.full_manager, customer=world.b.customer, role=AccessRole.MANAGER, all_points=True
+    )
+    menu = page.get_by_role("navigation", name="Menu główne")
+    a_invoice, b_invoice = world.a.invoices[0].number, world.b.invoices[0].number
+    login(page, live_server, world.full_manager.username, factories.PASSWORD)
+    page.goto(live_server.url + reverse("pages:manager-overview"))
+
+    page.get_by_role("button", name=f"Pokaż {world.b.customer.number}").click()
+
+    chosen = page.get_by_role("link", name=f"Odbiorca {world.b.customer.number}: zmień")
+    expect(chosen).to_be_visible()
+    assert_no_axe_violations(page)
+    menu.get_by_role("link", name="Rozliczenia i faktury").click()
+    expect(page.get_by_text(b_invoice).first).to_be_visible()
+    expect(page.get_by_text(a_invoice)).to_have_count(0)
+    expect(chosen).to_be_visible()  # the choice survives navigation
+    assert_no_axe_violations(page)
+    menu.get_by_role("link", name="Liczniki i odczyty").click()
+    expect(page.get_by_text(world.b.meters[0].serial_number).first).to_be_visible()
+    expect(page.get_by_text(world.a.meters[0].serial_number)).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    assert_no_horizontal_scroll(page)
+    assert_no_axe_violations(page)
+
+    page.get_by_role("button", name="Wszystkie moje nieruchomości").click()
+
+    expect(page.get_by_text(world.a.meters[0].serial_number).first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Odbiorca .*: zmień$"))).to_have_count(0)
+    assert_no_axe_violations(page)
+    assert_no_csp_violations(page)

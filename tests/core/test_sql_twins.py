@@ -10,14 +10,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import load_backend
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import permissions
-from accounts.models import AccessRole
 from accounts.permissions import Scope
 from billing import selectors as billing_selectors
 from billing.models import OnlinePayment, OnlinePaymentItem, PaymentChannel
@@ -204,75 +199,3 @@ def test_each_sql_twin_returns_what_its_orm_original_returns(world, read, monkey
         assert all(ORM_COLUMN.search(q["sql"]) for q in orm_queries.captured_queries), f"{read}, {name}"
         seen.add(repr(expected))
     assert len(seen) >= 4, "the scopes must see different things"
-
-
-def test_the_scope_twin_reads_what_the_orm_reads(world, monkeypatch):
-    a, b, points = world["a"], world["b"], world["points"]
-    owner, manager, mixed, nobody = (factories.UserFactory() for _ in range(4))
-    factories.CustomerAccessFactory(user=owner, customer=a)
-    factories.CustomerAccessFactory(user=manager, customer=a, role=AccessRole.MANAGER, all_points=False).points.set(
-        points["600300"][:2]
-    )
-    factories.CustomerAccessFactory(user=mixed, customer=b)
-    factories.CustomerAccessFactory(user=mixed, customer=a, role=AccessRole.MANAGER, all_points=False).points.set(
-        points["600300"][2:]
-    )
-    factories.CustomerAccessFactory(
-        user=mixed, customer=world["c"], role=AccessRole.MANAGER, all_points=False
-    )  # no point granted yet
-    scopes = []
-    for user in (owner, manager, mixed, nobody):
-        monkeypatch.setattr(db, "sql_twins_enabled", lambda: False)
-        expected = permissions.scope_for(user=user)
-        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
-        with CaptureQueriesContext(connection) as queries:
-            actual = permissions.scope_for(user=user)
-        assert actual == expected
-        assert len(queries) == 1 and "accounts_customeraccess_points granted" in queries[0]["sql"]
-        scopes.append(actual)
-    assert scopes[1].partial_point_ids == {p.pk for p in points["600300"][:2]}
-    assert scopes[2].full_customer_ids == {b.pk} and scopes[2].partial_customer_ids == {a.pk, world["c"].pk}
-
-
-def test_the_session_twin_reads_what_django_reads(monkeypatch):
-    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
-
-    from accounts.sessions import SessionStore
-
-    live = SessionStore()
-    live["answer"] = 42
-    live.create()
-    expired = SessionStore()
-    expired["answer"] = 0
-    expired.set_expiry(-10)
-    expired.create()
-    for key in (live.session_key, expired.session_key, "no-such-session-key-0123456789ab"):
-        expected_store = DjangoStore(key)
-        expected = (expected_store.load(), expected_store.session_key)
-        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
-        store = SessionStore(key)
-        with CaptureQueriesContext(connection) as queries:
-            actual = (store.load(), store.session_key)
-        assert actual == expected
-        assert len(queries) == 1 and queries[0]["sql"].lstrip().startswith("SELECT session_key, session_data")
-    assert SessionStore(live.session_key).load() == {"answer": 42}
-    assert SessionStore(expired.session_key).load() == {}
-
-
-@pytest.mark.parametrize("backend", settings.AUTHENTICATION_BACKENDS)
-def test_each_sign_in_backend_loads_the_user_as_django_does(backend, monkeypatch):
-    active, inactive = factories.UserFactory(), factories.UserFactory(is_active=False)
-    loaded = []
-    for user_id in (str(active.pk), active.pk, str(inactive.pk), "999999", "not-a-number", None):
-        monkeypatch.setattr(db, "sql_twins_enabled", lambda: False)
-        try:
-            expected = load_backend(backend).get_user(user_id)
-        except (ValueError, TypeError, ValidationError):
-            expected = None  # the ORM refuses what the twin reads as no user
-        monkeypatch.setattr(db, "sql_twins_enabled", lambda: True)
-        with CaptureQueriesContext(connection) as queries:
-            actual = load_backend(backend).get_user(user_id)
-        assert (actual and values(actual)) == (expected and values(expected)), user_id
-        assert len(queries) <= 1 and all(q["sql"].startswith('SELECT u."id"') for q in queries)
-        loaded.append(actual)
-    assert loaded[0] == active and loaded[1] == active and loaded[2:] == [None] * 4

@@ -245,9 +245,9 @@ def test_the_history_page_runs_a_fixed_number_of_queries(signed_in, customer, ac
     services.deliveries_create(invoice_ids=list(customer.invoices.values_list("id", flat=True)), now=NOW)
     assert Delivery.objects.count() == count
 
-    # session, user, customer, billing scope, state (consent with terms, may_switch, open link), events,
-    # deliveries (count and page), unread cases (navigation)
-    with django_assert_num_queries(11):
+    # user (the session comes from the cache), the user's scope (read once for the page and the navigation),
+    # customer, state (consent with terms, open link), events, deliveries (count and page), unread cases
+    with django_assert_num_queries(9):
         response = signed_in.get(reverse("einvoice:detail", kwargs={"customer_id": customer.pk}))
 
     assert response.status_code == 200
@@ -270,8 +270,9 @@ def test_the_index_runs_a_fixed_number_of_queries(client, customer_user, terms, 
         )
     client.force_login(customer_user)
 
-    # 8 however many customers: the page's own and the navigation's unread cases (no session write)
-    with django_assert_num_queries(8):
+    # 7 however many customers: the user, the page's own and the navigation's unread cases (the session comes from
+    # the cache; no session write)
+    with django_assert_num_queries(7):
         response = client.get(reverse("einvoice:index"))
 
     assert response.status_code == 200

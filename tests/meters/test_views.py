@@ -21,8 +21,9 @@ from tests.meters.conftest import add_readings
 pytestmark = pytest.mark.django_db
 
 IN_WINDOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-# Each meter page runs two queries of its own (points/meters or scopes, then meters/readings or history).
-PAGE_QUERIES = 2
+# Each meter page runs three queries of its own: the user's scope (read once, shared with the navigation's badge),
+# points/meters or scopes, then meters/readings or history.
+PAGE_QUERIES = 3
 
 
 @pytest.fixture

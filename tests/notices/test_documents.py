@@ -17,7 +17,8 @@ from tests.tickets.conftest import make_pdf
 
 pytestmark = pytest.mark.django_db
 
-# Session, user; the page: the documents (one query); unread cases (the navigation).
+# User (the session comes from the cache), the user's scope (shared with the navigation); the page: the documents
+# (one query); unread cases (the navigation).
 LIST_QUERIES = 4
 
 

@@ -9,11 +9,11 @@ from tests.notices.conftest import switch_on
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, terms check is cached in the session; the page: switches, the phone's verifications; the
-# navigation's unread cases count (no session write within a minute of the last).
-SETTINGS_QUERIES = 5
-# Session, user; the page: count and one page of notifications; unread cases.
-LOG_QUERIES = 5
+# User (the session comes from the cache), terms check is cached in the session; the page: switches, the phone's
+# verifications; the navigation's unread cases count (no session write within a minute of the last).
+SETTINGS_QUERIES = 4
+# User (the session comes from the cache); the page: count and one page of notifications; unread cases.
+LOG_QUERIES = 4
 
 
 def notification(user, n: int, **fields) -> Notification:

@@ -12,11 +12,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
-# Session, user, the user's access scope (read once for the page and its header), what is due per delivery point,
-# customers with balances, invoices to pay, recent payments, last sync (cached for everyone after that), current
-# announcements (notices), the navigation's unread cases count. No session write: the idle timeout moves the
-# session's expiry at most once a minute (tests/accounts/test_session_timeout.py), and the sign-in has just saved it.
-DASHBOARD_QUERIES = 10
+# User (the session comes from the cache), the user's access scope (read once for the page and its header), what
+# is due per delivery point, customers with balances, invoices to pay, recent payments, last sync (cached for
+# everyone after that), current announcements (notices), the navigation's unread cases count. No session write: the
+# idle timeout moves the session's expiry at most once a minute (tests/accounts/test_session_timeout.py), and the
+# sign-in has just saved it.
+DASHBOARD_QUERIES = 9
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client):

@@ -1,4 +1,5 @@
-"""The cases of a scope read once (cases_in: the navigation's unread count) follow the same rule as cases_for."""
+"""The cases of a scope read once (by ids: the navigation's unread count) follow the same rule as the rule's
+subqueries (a scope not read, Scope.unread)."""
 
 import pytest
 
@@ -47,8 +48,8 @@ def test_cases_in_a_scope_are_the_cases_the_user_may_see(request, cases, who, ex
     user = factories.UserFactory(username="obcy") if who == "stranger_user" else request.getfixturevalue(who)
     scope = permissions.scope_for(user=user)
 
-    by_ids = set(selectors.cases_in(scope=scope))
-    by_subqueries = set(selectors.cases_for(user=user))
+    by_ids = set(scope.cases())
+    by_subqueries = set(permissions.Scope.unread(user).cases())
 
     assert by_ids == by_subqueries == {cases[name] for name in expected}
     assert selectors.unread_total(user=user, scope=scope) == len(expected)

@@ -14,8 +14,9 @@ from tickets.models import Attachment, Case, CaseStatus, CaseType, Message, Send
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the navigation's unread count, the paginator's count, the page of cases (no session write within
-# a minute of the last: the idle timeout's refresh).
+# User (the session comes from the cache), the user's scope (read once, shared with the navigation's unread count),
+# the paginator's count, the page of cases, the unread count (no session write within a minute of the last: the idle
+# timeout's refresh).
 CASE_LIST_QUERIES = 5
 MESSAGE_LIST_QUERIES = 5
 
@@ -434,8 +435,8 @@ def test_case_thread_runs_a_fixed_number_of_queries(
     factories.MessageFactory.create_batch(reply_count, case=case, sender=Sender.STAFF)
     client.force_login(customer_user)
 
-    # Session, user, the case, its messages, their attachments, marking the replies read, the navigation's
-    # unread count.
+    # User (the session comes from the cache), the user's scope, the case, its messages, their attachments,
+    # marking the replies read, the navigation's unread count.
     with django_assert_num_queries(7):
         response = client.get(reverse("tickets:case-detail", kwargs={"case_id": case.pk}))
 

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts import selectors
+from accounts import selectors, setup
 from accounts import services as account_services
-from accounts.models import AccessRole, Customer, CustomerAccess, CustomerKind, TermsVersion, User
+from accounts.models import Customer, CustomerKind, TermsVersion, User
 from billing import services
 from billing.models import Invoice
 from demo import batch as demo
@@ -56,9 +56,7 @@ class Command(BaseCommand):
             EmailAddress.objects.update_or_create(
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
-            CustomerAccess.objects.get_or_create(
-                user=user, customer=customer, defaults={"role": AccessRole.OWNER, "granted_at": timezone.now()}
-            )
+            setup.owner_access_ensure(user=user, customer=customer, now=timezone.now())
             if not selectors.terms_accepted(user=user, terms=terms):
                 account_services.terms_accept(user=user, terms=terms, now=timezone.now(), ip_address=None)
             staff, _ = User.objects.get_or_create(
