@@ -91,7 +91,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
     for index, bucket in enumerate(analysis.buckets):
         slot_left = LEFT + index * slot
         name = _period_label(analysis, index)
-        current_css = "chart__bar chart__bar--high" if bucket.above_usual else "chart__bar"
+        current_css = "chart__bar chart__bar--high" if bucket.alarm else "chart__bar"
         for offset, value, css, series in (
             (0.1, bucket.last_year.consumption, "chart__bar chart__bar--last-year", last_year_label),
             (0.5, bucket.usage.consumption, current_css, current_label),

@@ -281,6 +281,14 @@ class Scope:
         return self.meters[0].unit
 
     @property
+    def medium(self) -> str:
+        return self.meters[0].medium
+
+    @property
+    def medium_label(self) -> str:
+        return self.meters[0].get_medium_display()
+
+    @property
     def is_point(self) -> bool:
         return self.key.startswith("point-")
 
@@ -309,12 +317,14 @@ def consumption_scopes(*, user: User) -> list[Scope]:
 
 
 def consumption_analysis(*, scope: Scope, start: date, end: date) -> consumption.Analysis:
-    """Use in [start, end) for the scope, with last year's figures and the usual use, in one query.
+    """Use in [start, end) for the scope, with last year's figures, the usual use and the alarm, in one query.
 
-    Fetches only the readings from a year before `start` to `end`, plus each meter's nearest readings
+    Fetches only the readings from HISTORY_YEARS (and the heat window) before `start` to `end`, plus each meter's nearest readings
     outside that span, which close the intervals crossing its edges.
     """
-    since = consumption.years_before(start)
+    since = consumption.add_months(
+        consumption.years_before(start, consumption.HISTORY_YEARS), -consumption.HEAT_WINDOW_MONTHS
+    )
     readings = (
         Reading.objects.filter(meter__in=[m.pk for m in scope.meters], status=ReadingStatus.CONFIRMED)
         .filter(
@@ -323,13 +333,13 @@ def consumption_analysis(*, scope: Scope, start: date, end: date) -> consumption
             | Q(pk=Subquery(_nearest_after(end)))
         )
         .order_by("meter_id", "read_date", "id")
-        .values_list("meter_id", "read_date", "value")
+        .values_list("meter_id", "read_date", "value", "degree_days")
     )
-    per_meter: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for meter_id, read_date, value in readings:
-        per_meter[meter_id].append((read_date, value))
+    per_meter: dict[int, list[tuple[date, Decimal, Decimal | None]]] = defaultdict(list)
+    for meter_id, read_date, value, degree_days in readings:
+        per_meter[meter_id].append((read_date, value, degree_days))
     intervals = []
     for meter in scope.meters:
         not_before = max(meter.delivery_point.contract.valid_from, meter.installed_date)
         intervals.extend(consumption.intervals_of(per_meter.get(meter.pk, []), not_before=not_before))
-    return consumption.analyse(intervals, start=start, end=end, unit=scope.unit)
+    return consumption.analyse(intervals, start=start, end=end, unit=scope.unit, medium=scope.medium)

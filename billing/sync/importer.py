@@ -691,6 +691,7 @@ ENTITIES: list[Entity] = [
             Column("value", "value", decimal(3, minimum=Decimal(0))),
             Column("source", "source", choice(ReadingSource)),
             Column("portal_reference", "portal_reference", text(64, blank=True), required=False),
+            Column("degree_days", "degree_days", optional(decimal(1, minimum=Decimal(0))), required=False),
         ],
         refs=[Ref("meter_id", "meter_id", Meter)],
     ),
