@@ -50,6 +50,7 @@ CONTRACT_VERSION = 1
 ENTITIES = ("customers", "contracts", "delivery_points", "meters", "readings", "invoices", "payments", "balances")
 SELLER_NIP = "7952345678"  # the default of settings.IBOK_UTILITY_NIP; the command passes the configured one
 KSEF_START = date(2026, 2, 1)  # KSeF is mandatory for invoices issued from this day
+OFFLINE_DAYS = 31  # a tenth of the last month's invoices were issued offline and wait for a KSeF number
 EXPORT_SECOND = 5 * 3600  # the billing system exports at 05:00 UTC (06:00 or 07:00 in Warsaw)
 
 DAY = 86400
@@ -1376,9 +1377,19 @@ class _Batch:
         row["gross"] = str(gross)
         row["outstanding"] = money(doc.out_c)
         if doc.kind != "INTEREST_NOTE" and doc.issue >= KSEF_START:
-            number = ksef_number(self.seller_nip, doc.issue, f"{self.seed}:{doc.id}:{doc.number}")
-            row["ksef_number"] = number
-            row["ksef_hash"] = ksef_hash(f"{number}|{doc.number}|{gross}")
+            # The hash is the SHA-256 of the invoice's XML (FA(3)); the demo hashes a short stand-in of it.
+            xml = f"<Faktura><P_1>{doc.issue}</P_1><P_2>{doc.number}</P_2><P_15>{gross}</P_15></Faktura>"
+            row["ksef_hash"] = ksef_hash(xml)
+            key = hashlib.sha256(f"{self.seed}:{doc.id}".encode()).digest()
+            if (self.today - doc.issue).days < OFFLINE_DAYS and key[0] % 10 == 0:
+                # Issued in KSeF's offline mode (the system was down) and not numbered yet: KOD I says OFFLINE,
+                # KOD II carries the utility's offline certificate and its signature of the link (a stand-in).
+                row["ksef_context_type"] = "Nip"
+                row["ksef_context_id"] = self.seller_nip
+                row["ksef_certificate_serial"] = key[1:9].hex().upper()
+                row["ksef_certificate_signature"] = base64.urlsafe_b64encode(key * 8).rstrip(b"=").decode()
+            else:
+                row["ksef_number"] = ksef_number(self.seller_nip, doc.issue, f"{self.seed}:{doc.id}:{doc.number}")
         row["lines"] = lines
         return row
 

@@ -257,9 +257,9 @@ def water_runs(intervals: Sequence[Interval], *, since: date) -> tuple[list[Run]
     current: list[tuple[date, date]] = []
 
     def close() -> None:
-        if len(current) >= WATER_MIN_SPANS and (current[-1][1] - current[0][0]).days >= WATER_MIN_DAYS:
-            if current[-1][1] > since:
-                runs.append(Run(start=current[0][0], end=current[-1][1], readings=len(current) + 1))
+        long_enough = len(current) >= WATER_MIN_SPANS and (current[-1][1] - current[0][0]).days >= WATER_MIN_DAYS
+        if long_enough and current[-1][1] > since:
+            runs.append(Run(start=current[0][0], end=current[-1][1], readings=len(current) + 1))
         current.clear()
 
     for start, end in zip(days, days[1:], strict=False):

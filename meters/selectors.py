@@ -319,8 +319,8 @@ def consumption_scopes(*, user: User) -> list[Scope]:
 def consumption_analysis(*, scope: Scope, start: date, end: date) -> consumption.Analysis:
     """Use in [start, end) for the scope, with last year's figures, the usual use and the alarm, in one query.
 
-    Fetches only the readings from HISTORY_YEARS (and the heat window) before `start` to `end`, plus each meter's nearest readings
-    outside that span, which close the intervals crossing its edges.
+    Fetches only the readings from HISTORY_YEARS (and the heat window) before `start` to `end`, plus each
+    meter's nearest readings outside that span, which close the intervals crossing its edges.
     """
     since = consumption.add_months(
         consumption.years_before(start, consumption.HISTORY_YEARS), -consumption.HEAT_WINDOW_MONTHS

@@ -88,10 +88,10 @@ def test_the_same_period_last_year_is_compared():
 
 def monthly(first: date, last: date, per_day, *, degree_days=None):
     """Readings on the first of each month from `first` to `last`; per_day(month start) gives that month's rate."""
-    rows, value, day = [], Decimal(0), first
+    rows, value, day, previous = [], Decimal(0), first, None
     while day <= last:
         following = consumption.add_months(day, 1)
-        rows.append((day, value) if not rows or degree_days is None else (day, value, degree_days(previous)))
+        rows.append((day, value) if previous is None or degree_days is None else (day, value, degree_days(previous)))
         value += Decimal(per_day(day)) * (following - day).days
         previous, day = day, following
     return rows
