@@ -31,6 +31,7 @@ from billing.payments.przelewy24 import PaymentProcessor
 from billing.sync.importer import BatchRefused, Loader
 from core.money import round_money
 from core.services import outbox_put
+from core.templatetags.ibok import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,10 @@ def online_payment_start(
         raise OnlinePaymentRefused(_("Choose at least one invoice or enter the amount to pay."))
     amount = round_money(amount)
     if amount + fee > MAX_ONLINE_AMOUNT:
-        raise OnlinePaymentRefused(_("An online payment can be at most 99 999,99 zł. Please pay by bank transfer."))
+        raise OnlinePaymentRefused(
+            _("An online payment can be at most %(limit)s. Please pay by bank transfer.")
+            % {"limit": format_money(MAX_ONLINE_AMOUNT)}
+        )
     reference = f"IBOK-{now:%y%m%d}-{secrets.token_hex(4).upper()}"
     numbers = ", ".join(invoice.number for invoice in invoices)
     title = f"{reference} nr odbiorcy {customer.number}" + (f": {numbers}" if numbers else "")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils.formats import number_format
 
+from core.formats import format_quantity
 from meters.consumption import Analysis
 
 WIDTH = 720
@@ -104,7 +105,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
                     width=round(bar_width, 2),
                     height=round(height, 2),
                     css=css,
-                    title=f"{name}, {series}: {number_format(value, 3)} {analysis.unit}",
+                    title=f"{name}, {series}: {format_quantity(value, analysis.unit)}",
                 )
             )
         if index % every == 0:
@@ -112,7 +113,10 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
     step = top_value / 4
     places = 0 if step == step.to_integral_value() else max(-step.normalize().as_tuple().exponent, 0)
     ticks = [
-        Tick(y=round(bottom - plot_height * part / 4, 2), label=number_format(top_value * part / 4, places))
+        Tick(
+            y=round(bottom - plot_height * part / 4, 2),
+            label=number_format(top_value * part / 4, places, force_grouping=True),
+        )
         for part in range(5)
     ]
     return Chart(

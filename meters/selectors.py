@@ -15,6 +15,7 @@ from django.http import Http404
 
 from accounts.models import Contract, Customer, DeliveryPoint, User
 from accounts.selectors import visible_delivery_points
+from core.formats import unit_label
 from meters import consumption
 from meters.models import Meter, MeterKind, Reading, ReadingStatus
 
@@ -278,7 +279,7 @@ class Scope:
 
     @property
     def unit(self) -> str:
-        return self.meters[0].unit
+        return unit_label(self.meters[0].unit)
 
     @property
     def medium(self) -> str:

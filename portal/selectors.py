@@ -60,7 +60,7 @@ class PartialBalance:
 
     balance: Decimal
     overdue: Decimal
-    as_of: object = None  # the last sync's end, when known
+    as_of: object = None  # computed by the portal, not the billing system: the page header's update time says when
     is_partial: bool = True
 
     @property
@@ -129,7 +129,6 @@ def dashboard_for(
             balance = PartialBalance(
                 balance=customer_dues.outstanding if customer_dues else ZERO,
                 overdue=customer_dues.overdue if customer_dues else ZERO,
-                as_of=last_sync.finished_at if last_sync else None,
             )
         else:
             balance = _balance_of(customer)
