@@ -6,8 +6,8 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from accounts import permissions
-from accounts.models import User
-from accounts.selectors import visible_delivery_points
+from accounts.models import TermsVersion, User
+from accounts.selectors import terms_versions, visible_delivery_points
 from core import db
 from notices.models import (
     Announcement,
@@ -126,6 +126,7 @@ class DocumentGroup:
 class DocumentsPage:
     public: list[DocumentGroup]
     own: list[DocumentGroup]  # one per customer, titled with its number and name
+    terms: list[TermsVersion]  # every published version of the portal's terms, the one in force first
 
 
 def _full_access_customers(user: User) -> QuerySet:
@@ -141,7 +142,10 @@ def documents_for(*, user: User) -> QuerySet[Document]:
 
 
 def documents_page(*, user: User, now: datetime) -> DocumentsPage:
-    """The Dokumenty tab: public documents by category, then each customer's own. One query."""
+    """The Dokumenty tab: the terms in every version, public documents by category, then each customer's own.
+
+    Two queries: the terms versions and the documents.
+    """
     documents = (
         documents_for(user=user)
         .filter(published_at__lte=now)
@@ -166,6 +170,7 @@ def documents_page(*, user: User, now: datetime) -> DocumentsPage:
             DocumentGroup(title=f"{docs[0].customer.number} {docs[0].customer.name}", documents=docs)
             for docs in sorted(own.values(), key=lambda docs: docs[0].customer.number)
         ],
+        terms=terms_versions(now=now),
     )
 
 
