@@ -17,8 +17,8 @@ from tests.tickets.conftest import make_pdf
 
 pytestmark = pytest.mark.django_db
 
-# Session, user; the page: the documents (one query); unread cases (the navigation).
-LIST_QUERIES = 4
+# Session, user; the page: the terms versions and the documents (one query each); unread cases (the navigation).
+LIST_QUERIES = 5
 
 
 def document(title: str, customer=None, category=DocumentCategory.FORM, **fields) -> Document:
