@@ -23,6 +23,7 @@ The rules, also explained on the consumption page:
     more than HEAT_FACTOR times the earlier years.
 """
 
+import bisect
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -166,11 +167,32 @@ class _Span:
     intervals: int  # how many reading intervals it overlaps
 
 
-def _span(intervals: Sequence[Interval], start: date, end: date) -> _Span:
+class _Index:
+    """The intervals sorted once, so a span's figures read only the intervals near it (daily readings give
+    thousands of intervals, and the alarm asks for the figures of every stretch and its earlier years)."""
+
+    def __init__(self, intervals: Sequence[Interval]):
+        self.intervals = sorted(intervals, key=lambda i: i.start)
+        self.starts = [i.start for i in self.intervals]
+        self.longest = timedelta(days=max((i.days for i in self.intervals), default=0))
+        self.covered = _merged(self.intervals)
+        self.covered_starts = [s for s, _ in self.covered]
+
+    def near(self, start: date, end: date) -> list[Interval]:
+        low = bisect.bisect_left(self.starts, start - self.longest)
+        return self.intervals[low : bisect.bisect_left(self.starts, end)]
+
+    def covered_days(self, start: date, end: date) -> int:
+        low = max(bisect.bisect_right(self.covered_starts, start) - 1, 0)
+        high = bisect.bisect_left(self.covered_starts, end)
+        return sum(_overlap(s, e, start, end) for s, e in self.covered[low:high])
+
+
+def _span(index: _Index, start: date, end: date) -> _Span:
     used = degree_days = Decimal(0)
     every_interval_has_degree_days = True
     count = 0
-    for interval in intervals:
+    for interval in index.near(start, end):
         days = _overlap(interval.start, interval.end, start, end)
         if not days:
             continue
@@ -180,7 +202,7 @@ def _span(intervals: Sequence[Interval], start: date, end: date) -> _Span:
             every_interval_has_degree_days = False
         else:
             degree_days += interval.degree_days * days / interval.days
-    covered = sum(_overlap(s, e, start, end) for s, e in _merged(intervals))
+    covered = index.covered_days(start, end)
     return _Span(used, covered, degree_days if count and every_interval_has_degree_days else None, count)
 
 
@@ -197,12 +219,12 @@ class _Earlier:
         return self.consumption / self.covered_days
 
 
-def _earlier(intervals: Sequence[Interval], start: date, end: date) -> _Earlier | None:
+def _earlier(index: _Index, start: date, end: date) -> _Earlier | None:
     needed = (end - start).days * COMPARABLE_SHARE
     used, covered, degree_days = Decimal(0), 0, Decimal(0)
     every_year_has_degree_days = True
     for years in range(1, HISTORY_YEARS + 1):
-        span = _span(intervals, years_before(start, years), years_before(end, years))
+        span = _span(index, years_before(start, years), years_before(end, years))
         if span.covered_days < needed:
             continue
         used += span.consumption
@@ -216,12 +238,12 @@ def _earlier(intervals: Sequence[Interval], start: date, end: date) -> _Earlier 
     return _Earlier(used, covered, degree_days if every_year_has_degree_days else None)
 
 
-def _heat_ratio(intervals: Sequence[Interval], start: date, end: date, *, min_spans: int) -> Decimal | None:
+def _heat_ratio(index: _Index, start: date, end: date, *, min_spans: int) -> Decimal | None:
     """Heat use in [start, end) against the same days of earlier years (per degree-day when known on both)."""
-    current = _span(intervals, start, end)
+    current = _span(index, start, end)
     if current.covered_days < (end - start).days * COMPARABLE_SHARE or current.intervals < min_spans:
         return None
-    earlier = _earlier(intervals, start, end)
+    earlier = _earlier(index, start, end)
     if earlier is None or earlier.consumption <= 0:
         return None
     if current.degree_days and earlier.degree_days:
@@ -251,6 +273,7 @@ def water_runs(intervals: Sequence[Interval], *, since: date) -> tuple[list[Run]
 
     The spans are the stretches between consecutive reading days of all the meters together.
     """
+    index = _Index(intervals)
     days = sorted({i.start for i in intervals} | {i.end for i in intervals})
     runs: list[Run] = []
     judged = False
@@ -265,8 +288,8 @@ def water_runs(intervals: Sequence[Interval], *, since: date) -> tuple[list[Run]
     for start, end in zip(days, days[1:], strict=False):
         if end <= years_before(since):
             continue
-        span = _span(intervals, start, end)
-        earlier = _earlier(intervals, start, end) if span.covered_days == (end - start).days else None
+        span = _span(index, start, end)
+        earlier = _earlier(index, start, end) if span.covered_days == (end - start).days else None
         judged = judged or earlier is not None
         elevated = earlier is not None and span.consumption / span.covered_days > earlier.per_day * WATER_FACTOR
         if elevated and (not current or current[-1][1] == start):
@@ -361,13 +384,14 @@ def analyse(intervals: Sequence[Interval], *, start: date, end: date, unit: str,
     granularity, spans = buckets_for(start, end)
     heat = medium == HEAT
     runs, judged = ([], False) if heat else water_runs(intervals, since=start)
+    index = _Index(intervals)
     buckets = []
     for b_start, b_end in spans:
         if heat:
             window_start = b_start if granularity == "year" else add_months(b_start, 1 - HEAT_WINDOW_MONTHS)
             ratios = [
-                _heat_ratio(intervals, window_start, b_end, min_spans=HEAT_MIN_SPANS),
-                _heat_ratio(intervals, b_start, b_end, min_spans=1),
+                _heat_ratio(index, window_start, b_end, min_spans=HEAT_MIN_SPANS),
+                _heat_ratio(index, b_start, b_end, min_spans=1),
             ]
             judged = judged or ratios[0] is not None
             alarm = all(ratio is not None and ratio > HEAT_FACTOR for ratio in ratios)
