@@ -380,6 +380,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 @admin.register(TermsVersion)
 class TermsVersionAdmin(admin.ModelAdmin):
     list_display = ["version", "title", "published_at"]
+    save_as = True  # a change is a new version: "Save as new" copies the text in force to edit
     search_fields = ["version", "title"]
     date_hierarchy = "published_at"
 

@@ -3,6 +3,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_recaptcha.fields import ReCaptchaField
 from django_recaptcha.widgets import ReCaptchaV2Checkbox
@@ -43,7 +45,6 @@ class CustomerProofForm(forms.Form):
         label=_("Number of the last invoice"),
         max_length=40,
         required=False,
-        help_text=_("For example FV/02291/11/2026."),
     )
     amount = forms.DecimalField(
         label=_("Or: gross amount of the last settlement (tenants of a housing community)"),
@@ -52,8 +53,17 @@ class CustomerProofForm(forms.Form):
         min_value=Decimal("0.01"),
         required=False,
         localize=True,
-        help_text=_("In złoty, for example 184,32."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Examples in the utility's invoice number format and the reader's decimal separator.
+        self.fields["invoice_number"].help_text = gettext("As printed on the invoice, for example %(example)s.") % {
+            "example": settings.IBOK_INVOICE_NUMBER_EXAMPLE
+        }
+        self.fields["amount"].help_text = gettext("In złoty, for example %(example)s.") % {
+            "example": number_format(Decimal("184.32"), 2)
+        }
 
     def clean(self):
         cleaned = super().clean()

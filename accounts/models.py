@@ -191,11 +191,20 @@ class CustomerAccess(models.Model):
 
 
 class TermsVersion(models.Model):
-    """A version of the portal's terms (regulamin); the newest published one is the one in force."""
+    """A version of the portal's terms (regulamin); the newest published one is the one in force.
+
+    The Polish text is binding; the English and Ukrainian ones are translations shown to readers of those
+    languages (the Polish one when a translation is empty). A change is a new version, never an edit of one
+    already in force: customers accepted that text.
+    """
 
     version = models.CharField(_("version"), max_length=32, unique=True)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True, db_default="")
+    body_en = models.TextField(_("text in English"), blank=True, db_default="")
+    title_uk = models.CharField(_("title in Ukrainian"), max_length=200, blank=True, db_default="")
+    body_uk = models.TextField(_("text in Ukrainian"), blank=True, db_default="")
     published_at = models.DateTimeField(_("in force from"), db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -205,6 +214,14 @@ class TermsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.version})"
+
+    def translated(self, language: str) -> tuple[str, str, str]:
+        """(title, text, language of the text) for a reader of `language`: its translation, else the Polish."""
+        code = (language or "pl").split("-")[0]
+        title, body = getattr(self, f"title_{code}", ""), getattr(self, f"body_{code}", "")
+        if code != "pl" and title and body:
+            return title, body, code
+        return self.title, self.body, "pl"
 
 
 class ConsentKind(models.TextChoices):

@@ -49,6 +49,11 @@ def current_terms(*, now: datetime) -> TermsVersion | None:
     return TermsVersion.objects.filter(published_at__lte=now).order_by("-published_at", "-id").first()
 
 
+def terms_versions(*, now: datetime) -> list[TermsVersion]:
+    """Every version already published, newest (the one in force) first."""
+    return list(TermsVersion.objects.filter(published_at__lte=now).order_by("-published_at", "-id"))
+
+
 def terms_accepted(*, user: User, terms: TermsVersion) -> bool:
     return Consent.objects.filter(user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms).exists()
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("register/confirm/<str:token>/", views.register_confirm, name="register-confirm"),
     path("terms/", views.terms, name="terms"),
     path("terms/accept/", views.terms_accept, name="terms-accept"),
+    path("terms/<str:version>.pdf", views.terms_pdf, name="terms-pdf"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/contact/", views.contact_update, name="contact-update"),
     path("settings/language/", views.language_update, name="language-update"),

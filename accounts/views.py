@@ -8,10 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
+from accounts import exports, forms, http, permissions, selectors, services, switcher, terms_document, throttling
 from accounts.middleware import terms_recheck
 from accounts.models import User
 
@@ -112,7 +114,32 @@ def _link_problem(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def terms(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/terms.html", {"terms": selectors.current_terms(now=timezone.now())})
+    """The terms in force (or ?version=), in the reader's language when translated, with every earlier version."""
+    versions = selectors.terms_versions(now=timezone.now())
+    wanted = request.GET.get("version")
+    shown = next((v for v in versions if v.version == wanted), None) if wanted else (versions[0] if versions else None)
+    if wanted and shown is None:
+        raise Http404
+    title, body, language = shown.translated(get_language()) if shown else ("", "", "")
+    context = {
+        "terms": shown,
+        "title": title,
+        "body": body,
+        "text_language": language,
+        "versions": versions,
+        "current": versions[0] if versions else None,
+    }
+    return render(request, "accounts/terms.html", context)
+
+
+def terms_pdf(request: HttpRequest, version: str) -> HttpResponse:
+    """One published version of the terms as a PDF, in the reader's language when translated."""
+    shown = next((v for v in selectors.terms_versions(now=timezone.now()) if v.version == version), None)
+    if shown is None:
+        raise Http404
+    response = HttpResponse(terms_document.render(terms=shown, language=get_language()), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="regulamin-ibok-{slugify(shown.version)}.pdf"'
+    return response
 
 
 def _safe_next(request: HttpRequest, fallback: str = "pages:dashboard") -> str:
@@ -139,7 +166,9 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. The new terms are accepted."))
         return redirect(_safe_next(request))
-    context = {"form": form, "terms": current, "next": _safe_next(request, ""), "first_time": first_time}
+    title, body, language = current.translated(get_language())
+    context = {"form": form, "terms": current, "title": title, "body": body, "text_language": language}
+    context |= {"next": _safe_next(request, ""), "first_time": first_time}
     return render(request, "accounts/terms_accept.html", context)
 
 

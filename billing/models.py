@@ -59,6 +59,15 @@ class Invoice(SyncedModel):
     outstanding = models.DecimalField(_("left to pay"), max_digits=12, decimal_places=2)
     ksef_number = models.CharField(_("KSeF number"), max_length=64, blank=True)
     ksef_hash = models.CharField(_("KSeF XML hash (SHA-256, base64url)"), max_length=64, blank=True)
+    # KOD II of an invoice issued offline: what the billing system signed with its KSeF offline certificate.
+    ksef_context_type = models.CharField(_("KSeF context type"), max_length=16, blank=True, db_default="")
+    ksef_context_id = models.CharField(_("KSeF context identifier"), max_length=64, blank=True, db_default="")
+    ksef_certificate_serial = models.CharField(
+        _("KSeF certificate serial number"), max_length=64, blank=True, db_default=""
+    )
+    ksef_certificate_signature = models.CharField(
+        _("KSeF certificate signature (base64url)"), max_length=1024, blank=True, db_default=""
+    )
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True, db_default="")
 
     class Meta:
@@ -95,6 +104,11 @@ class Invoice(SyncedModel):
         if self.outstanding < self.gross:
             return InvoiceStatus.PARTIAL
         return InvoiceStatus.UNPAID
+
+    @property
+    def is_ksef_offline(self) -> bool:
+        """Issued in KSeF's offline mode and not numbered yet: KOD I is labelled OFFLINE."""
+        return bool(self.ksef_hash) and not self.ksef_number
 
 
 class InvoiceLine(models.Model):

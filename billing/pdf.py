@@ -89,16 +89,12 @@ def invoice_context(invoice: Invoice) -> dict:
         )
         if account_ok and to_pay > 0
         else "",
-        "ksef_url": "",
-        "ksef_qr": "",
+        "ksef_codes": [
+            {"url": code.url, "label": code.label, "qr": qr.svg_data_uri(code.url, scale=3)}
+            for code in qr.ksef_codes(invoice, host=settings.IBOK_KSEF_QR_HOST, seller_nip=settings.IBOK_UTILITY_NIP)
+        ],
         "font_dir": FONT_DIR.as_uri(),
     }
-    if invoice.ksef_number and invoice.ksef_hash:
-        url = qr.ksef_verification_url(
-            seller_nip=settings.IBOK_UTILITY_NIP, issue_date=invoice.issue_date, ksef_hash=invoice.ksef_hash
-        )
-        context["ksef_url"] = url
-        context["ksef_qr"] = qr.svg_data_uri(url, scale=3)
     return context
 
 

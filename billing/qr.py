@@ -1,6 +1,9 @@
 """QR codes on invoices and the transfer page: the Polish banks' transfer code and the KSeF verification link."""
 
+import base64
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +12,13 @@ from stdnum import iban
 
 from billing.payments.przelewy24 import to_grosze
 
-KSEF_VERIFICATION_URL = "https://ksef.mf.gov.pl/client-app/invoice/{nip}/{issued}/{hash}"
+# The Ministry of Finance's KSeF 2.0 verification codes (github.com/CIRFMF/ksef-docs, kody-qr.md): the host is
+# qr.ksef.mf.gov.pl in production, qr-test.ksef.mf.gov.pl and qr-demo.ksef.mf.gov.pl in the test and demo systems.
+KSEF_INVOICE_URL = "https://{host}/invoice/{nip}/{issued}/{hash}"
+KSEF_CERTIFICATE_URL = "https://{host}/certificate/{context_type}/{context_id}/{nip}/{serial}/{hash}/{signature}"
+KSEF_OFFLINE_LABEL = "OFFLINE"  # under KOD I while the invoice has no KSeF number yet
+KSEF_CERTIFICATE_LABEL = "CERTYFIKAT"  # under KOD II
+KSEF_CONTEXT_TYPES = ("Nip", "InternalId", "NipVatUe", "PeppolId")
 _ZBP_FORBIDDEN = re.compile(r"[|\r\n]")
 
 
@@ -75,11 +84,72 @@ def transfer_text(*, recipient_nip: str, account: str, amount: Decimal | None, r
     )
 
 
-def ksef_verification_url(*, seller_nip: str, issue_date: date, ksef_hash: str) -> str:
+def base64url(value: str) -> str:
+    """A Base64 or Base64URL text as Base64URL without padding, as the codes carry it."""
+    return value.strip().replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def invoice_xml_hash(xml: bytes) -> str:
+    """The invoice file's SHA-256 in Base64URL without padding (the "wyróżnik pliku faktury")."""
+    return base64.urlsafe_b64encode(hashlib.sha256(xml).digest()).decode("ascii").rstrip("=")
+
+
+def ksef_verification_url(*, host: str, seller_nip: str, issue_date: date, ksef_hash: str) -> str:
     """KSeF 2.0 "KOD I": the link a buyer scans to check the invoice in the national system."""
-    return KSEF_VERIFICATION_URL.format(
-        nip=re.sub(r"\D", "", seller_nip), issued=f"{issue_date:%d-%m-%Y}", hash=ksef_hash.rstrip("=")
+    return KSEF_INVOICE_URL.format(
+        host=host, nip=re.sub(r"\D", "", seller_nip), issued=f"{issue_date:%d-%m-%Y}", hash=base64url(ksef_hash)
     )
+
+
+def ksef_certificate_url(
+    *, host: str, context_type: str, context_id: str, seller_nip: str, serial: str, ksef_hash: str, signature: str
+) -> str:
+    """KSeF 2.0 "KOD II" of an offline invoice: the issuer's KSeF certificate, with the billing system's signature."""
+    return KSEF_CERTIFICATE_URL.format(
+        host=host,
+        context_type=context_type,
+        context_id=context_id,
+        nip=re.sub(r"\D", "", seller_nip),
+        serial=serial,
+        hash=base64url(ksef_hash),
+        signature=base64url(signature),
+    )
+
+
+@dataclass(frozen=True)
+class KsefCode:
+    url: str
+    label: str  # printed under the code: the KSeF number, OFFLINE or CERTYFIKAT
+
+
+def ksef_codes(invoice, *, host: str, seller_nip: str) -> list[KsefCode]:
+    """The codes an invoice carries: none before KSeF, KOD I, and for an offline invoice KOD II when sent."""
+    if not invoice.ksef_hash:
+        return []
+    codes = [
+        KsefCode(
+            url=ksef_verification_url(
+                host=host, seller_nip=seller_nip, issue_date=invoice.issue_date, ksef_hash=invoice.ksef_hash
+            ),
+            label=invoice.ksef_number or KSEF_OFFLINE_LABEL,
+        )
+    ]
+    if invoice.ksef_certificate_serial:
+        codes.append(
+            KsefCode(
+                url=ksef_certificate_url(
+                    host=host,
+                    context_type=invoice.ksef_context_type,
+                    context_id=invoice.ksef_context_id,
+                    seller_nip=seller_nip,
+                    serial=invoice.ksef_certificate_serial,
+                    ksef_hash=invoice.ksef_hash,
+                    signature=invoice.ksef_certificate_signature,
+                ),
+                label=KSEF_CERTIFICATE_LABEL,
+            )
+        )
+    return codes
 
 
 def svg_data_uri(text: str, *, scale: int = 4) -> str:

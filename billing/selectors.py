@@ -382,7 +382,7 @@ class PartialBalance:
 
     balance: Decimal
     overdue: Decimal
-    as_of: object = None  # the last sync's end, when known
+    as_of: object = None  # computed by the portal, not the billing system: the page header's update time says when
     is_partial: bool = True
 
     @property
@@ -432,7 +432,6 @@ def customer_money(*, scope: Scope, today: date, per_point: bool = True, as_of=N
             balance = PartialBalance(
                 balance=customer_dues.outstanding if customer_dues else ZERO,
                 overdue=customer_dues.overdue if customer_dues else ZERO,
-                as_of=as_of,
             )
         else:
             balance = getattr(customer, "balance", None)  # loaded with the customer; a missing one raises

@@ -35,6 +35,7 @@ from billing.sync.loader import Loader
 from core.jobs import enqueue
 from core.money import round_money
 from core.services import outbox_put
+from core.templatetags.ibok import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,10 @@ def online_payment_start(
         raise OnlinePaymentRefused(_("Choose at least one invoice or enter the amount to pay."))
     amount = round_money(amount)
     if amount + fee > MAX_ONLINE_AMOUNT:
-        raise OnlinePaymentRefused(_("An online payment can be at most 99 999,99 zł. Please pay by bank transfer."))
+        raise OnlinePaymentRefused(
+            _("An online payment can be at most %(limit)s. Please pay by bank transfer.")
+            % {"limit": format_money(MAX_ONLINE_AMOUNT)}
+        )
     if not payer_email(user.email, customer.email):
         # Przelewy24 refuses a registration without the payer's e-mail or with a longer one: say so before it does.
         if len(user.email or "") > EMAIL_MAX_LENGTH:

@@ -81,11 +81,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "vat_rows": pdf.vat_summary(lines),
         "allocations": list(invoice.allocations.all()),
         "period_last_day": invoice.period_end - timedelta(days=1) if invoice.period_end else None,
-        "ksef_url": qr.ksef_verification_url(
-            seller_nip=settings.IBOK_UTILITY_NIP, issue_date=invoice.issue_date, ksef_hash=invoice.ksef_hash
-        )
-        if invoice.ksef_number and invoice.ksef_hash
-        else "",
+        "ksef_codes": qr.ksef_codes(invoice, host=settings.IBOK_KSEF_QR_HOST, seller_nip=settings.IBOK_UTILITY_NIP),
     }
     return render(request, "billing/invoice_detail.html", context)
 

@@ -50,6 +50,7 @@ CONTRACT_VERSION = 1
 ENTITIES = ("customers", "contracts", "delivery_points", "meters", "readings", "invoices", "payments", "balances")
 SELLER_NIP = "7952345678"  # the default of settings.IBOK_UTILITY_NIP; the command passes the configured one
 KSEF_START = date(2026, 2, 1)  # KSeF is mandatory for invoices issued from this day
+OFFLINE_DAYS = 31  # a tenth of the last month's invoices were issued offline and wait for a KSeF number
 EXPORT_SECOND = 5 * 3600  # the billing system exports at 05:00 UTC (06:00 or 07:00 in Warsaw)
 
 DAY = 86400
@@ -166,6 +167,7 @@ WATER_YEAR_FACTOR |= {2026: "1.11", 2027: "1.15", 2028: "1.19"}
 HEAT_YEAR_FACTOR = {2019: "0.55", 2020: "0.57", 2021: "0.60", 2022: "0.78", 2023: "0.96", 2024: "1", 2025: "1.045"}
 HEAT_YEAR_FACTOR |= {2026: "1.07", 2027: "1.10", 2028: "1.13"}
 # Share of a year's space heating per calendar month, and of water use (relative) per month.
+DEGREE_DAYS_A_YEAR = 3600  # heating degree-days (base 18 °C) of an average Polish year
 HEAT_SHARE = (0.175, 0.155, 0.13, 0.08, 0.03, 0.005, 0.003, 0.003, 0.025, 0.085, 0.135, 0.174)
 WATER_SEASON = (0.95, 0.93, 0.97, 1.0, 1.05, 1.12, 1.15, 1.12, 1.03, 0.98, 0.95, 0.97)
 GARDEN_SEASON = (0.0, 0.0, 0.0, 0.3, 1.0, 1.4, 1.6, 1.4, 0.8, 0.2, 0.0, 0.0)
@@ -841,6 +843,18 @@ class _Batch:
             m = nxt
         return total
 
+    def degree_days(self, p0: date, p1: date) -> Decimal:
+        """Heating degree-days of [p0, p1): the area's DEGREE_DAYS_A_YEAR spread as the heat use, times the winter."""
+        total = 0.0
+        m = date(p0.year, p0.month, 1)
+        while m < p1:
+            nxt = add_months(m, 1)
+            days = max((min(nxt, p1) - max(m, p0)).days, 0)
+            winter = self.winter[m.year if m.month >= 9 else m.year - 1]
+            total += DEGREE_DAYS_A_YEAR * HEAT_SHARE[m.month - 1] * winter * days / (nxt - m).days
+            m = nxt
+        return Decimal(f"{total:.1f}")
+
     # ---------------------------------------------------------------- meters and readings
 
     def meters(self, rng, out, pid, point_no, slot_no, service, meter_kind, start, bounds, cons, daily, remote):
@@ -914,19 +928,20 @@ class _Batch:
             nonlocal reading_no, last_day
             if last_day is not None and day <= last_day and reading_no:
                 day = last_day + timedelta(days=1)
-            last_day = day
+            previous_day, last_day = (last_day if reading_no else None), day
             reading_no += 1
             entered = day + timedelta(days=0 if source in ("REMOTE", "ESTIMATE") else randint(rng, 0, 3))
-            readings.append(
-                {
-                    "id": f"R{mid[1:]}{reading_no:03d}",
-                    "changed_at": self.fmt_stamp(self.stamp(min(entered, today), rng)),
-                    "meter_id": mid,
-                    "read_date": day.isoformat(),
-                    "value": milli(value),
-                    "source": source,
-                }
-            )
+            row = {
+                "id": f"R{mid[1:]}{reading_no:03d}",
+                "changed_at": self.fmt_stamp(self.stamp(min(entered, today), rng)),
+                "meter_id": mid,
+                "read_date": day.isoformat(),
+                "value": milli(value),
+                "source": source,
+            }
+            if not water and previous_day is not None:  # the heat supplier's weather station
+                row["degree_days"] = str(self.degree_days(previous_day, day))
+            readings.append(row)
 
         def pick_source() -> str:
             r = rng.random()
@@ -1362,9 +1377,19 @@ class _Batch:
         row["gross"] = str(gross)
         row["outstanding"] = money(doc.out_c)
         if doc.kind != "INTEREST_NOTE" and doc.issue >= KSEF_START:
-            number = ksef_number(self.seller_nip, doc.issue, f"{self.seed}:{doc.id}:{doc.number}")
-            row["ksef_number"] = number
-            row["ksef_hash"] = ksef_hash(f"{number}|{doc.number}|{gross}")
+            # The hash is the SHA-256 of the invoice's XML (FA(3)); the demo hashes a short stand-in of it.
+            xml = f"<Faktura><P_1>{doc.issue}</P_1><P_2>{doc.number}</P_2><P_15>{gross}</P_15></Faktura>"
+            row["ksef_hash"] = ksef_hash(xml)
+            key = hashlib.sha256(f"{self.seed}:{doc.id}".encode()).digest()
+            if (self.today - doc.issue).days < OFFLINE_DAYS and key[0] % 10 == 0:
+                # Issued in KSeF's offline mode (the system was down) and not numbered yet: KOD I says OFFLINE,
+                # KOD II carries the utility's offline certificate and its signature of the link (a stand-in).
+                row["ksef_context_type"] = "Nip"
+                row["ksef_context_id"] = self.seller_nip
+                row["ksef_certificate_serial"] = key[1:9].hex().upper()
+                row["ksef_certificate_signature"] = base64.urlsafe_b64encode(key * 8).rstrip(b"=").decode()
+            else:
+                row["ksef_number"] = ksef_number(self.seller_nip, doc.issue, f"{self.seed}:{doc.id}:{doc.number}")
         row["lines"] = lines
         return row
 

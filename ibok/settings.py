@@ -338,6 +338,11 @@ IBOK_UTILITY_NIP = os.environ.get("IBOK_UTILITY_NIP", "7952345678")
 IBOK_UTILITY_ADDRESS = os.environ.get("IBOK_UTILITY_ADDRESS", "ul. Wodna 1, 00-950 Warszawa")
 IBOK_UTILITY_EMAIL = os.environ.get("IBOK_UTILITY_EMAIL", "bok@example.pl")
 IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
+# How the utility's invoice numbers look (the registration form shows it as the example to copy).
+IBOK_INVOICE_NUMBER_EXAMPLE = os.environ.get("IBOK_INVOICE_NUMBER_EXAMPLE", "FV/2026/11/000123")
+# The host of the KSeF verification codes (KOD I and KOD II): qr.ksef.mf.gov.pl in production,
+# qr-test.ksef.mf.gov.pl or qr-demo.ksef.mf.gov.pl when the billing system issues to the test or demo KSeF.
+IBOK_KSEF_QR_HOST = os.environ.get("IBOK_KSEF_QR_HOST", "qr.ksef.mf.gov.pl")
 # The billing sync (docs/billing-sync.md): "files" reads batch folders from the drop directory,
 # "http" pulls pages of changes from IBOK_BILLING_URL with a bearer token.
 IBOK_BILLING_SOURCE = os.environ.get("IBOK_BILLING_SOURCE", "files")

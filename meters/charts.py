@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils.formats import number_format
 
+from core.formats import format_quantity
 from meters.consumption import Analysis
 
 WIDTH = 720
@@ -91,7 +92,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
     for index, bucket in enumerate(analysis.buckets):
         slot_left = LEFT + index * slot
         name = _period_label(analysis, index)
-        current_css = "chart__bar chart__bar--high" if bucket.above_usual else "chart__bar"
+        current_css = "chart__bar chart__bar--high" if bucket.alarm else "chart__bar"
         for offset, value, css, series in (
             (0.1, bucket.last_year.consumption, "chart__bar chart__bar--last-year", last_year_label),
             (0.5, bucket.usage.consumption, current_css, current_label),
@@ -104,7 +105,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
                     width=round(bar_width, 2),
                     height=round(height, 2),
                     css=css,
-                    title=f"{name}, {series}: {number_format(value, 3)} {analysis.unit}",
+                    title=f"{name}, {series}: {format_quantity(value, analysis.unit)}",
                 )
             )
         if index % every == 0:
@@ -112,7 +113,10 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
     step = top_value / 4
     places = 0 if step == step.to_integral_value() else max(-step.normalize().as_tuple().exponent, 0)
     ticks = [
-        Tick(y=round(bottom - plot_height * part / 4, 2), label=number_format(top_value * part / 4, places))
+        Tick(
+            y=round(bottom - plot_height * part / 4, 2),
+            label=number_format(top_value * part / 4, places, force_grouping=True),
+        )
         for part in range(5)
     ]
     return Chart(

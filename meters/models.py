@@ -73,6 +73,9 @@ class Reading(models.Model):
     meter = models.ForeignKey(Meter, verbose_name=_("meter"), on_delete=models.CASCADE, related_name="readings")
     read_date = models.DateField(_("reading date"))
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
+    # Heating degree-days since the meter's previous reading, when the billing system sends them (heat meters):
+    # the leak and jump check then compares use per degree-day, so a cold winter is not a jump.
+    degree_days = models.DecimalField(_("degree-days"), max_digits=7, decimal_places=1, null=True, blank=True)
     source = models.CharField(_("source"), max_length=12, choices=ReadingSource)
     status = models.CharField(_("status"), max_length=12, choices=ReadingStatus, db_default=ReadingStatus.CONFIRMED)
     # Set on a portal self-reading; the billing system echoes it on the reading that confirms it.

@@ -15,6 +15,7 @@ from django.http import Http404
 
 from accounts.models import Contract, Customer, DeliveryPoint
 from accounts.permissions import Scope as AccessScope
+from core.formats import unit_label
 from meters import consumption
 from meters.models import Meter, MeterKind, Reading, ReadingStatus
 
@@ -273,7 +274,15 @@ class Scope:
 
     @property
     def unit(self) -> str:
-        return self.meters[0].unit
+        return unit_label(self.meters[0].unit)
+
+    @property
+    def medium(self) -> str:
+        return self.meters[0].medium
+
+    @property
+    def medium_label(self) -> str:
+        return self.meters[0].get_medium_display()
 
     @property
     def is_point(self) -> bool:
@@ -304,12 +313,14 @@ def consumption_scopes(*, access: AccessScope) -> list[Scope]:
 
 
 def consumption_analysis(*, scope: Scope, start: date, end: date) -> consumption.Analysis:
-    """Use in [start, end) for the scope, with last year's figures and the usual use, in one query.
+    """Use in [start, end) for the scope, with last year's figures, the usual use and the alarm, in one query.
 
-    Fetches only the readings from a year before `start` to `end`, plus each meter's nearest readings
-    outside that span, which close the intervals crossing its edges.
+    Fetches only the readings from HISTORY_YEARS (and the heat window) before `start` to `end`, plus each
+    meter's nearest readings outside that span, which close the intervals crossing its edges.
     """
-    since = consumption.years_before(start)
+    since = consumption.add_months(
+        consumption.years_before(start, consumption.HISTORY_YEARS), -consumption.HEAT_WINDOW_MONTHS
+    )
     readings = (
         Reading.objects.filter(meter__in=[m.pk for m in scope.meters], status=ReadingStatus.CONFIRMED)
         .filter(
@@ -318,13 +329,13 @@ def consumption_analysis(*, scope: Scope, start: date, end: date) -> consumption
             | Q(pk=Subquery(_nearest_after(end)))
         )
         .order_by("meter_id", "read_date", "id")
-        .values_list("meter_id", "read_date", "value")
+        .values_list("meter_id", "read_date", "value", "degree_days")
     )
-    per_meter: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for meter_id, read_date, value in readings:
-        per_meter[meter_id].append((read_date, value))
+    per_meter: dict[int, list[tuple[date, Decimal, Decimal | None]]] = defaultdict(list)
+    for meter_id, read_date, value, degree_days in readings:
+        per_meter[meter_id].append((read_date, value, degree_days))
     intervals = []
     for meter in scope.meters:
         not_before = max(meter.delivery_point.contract.valid_from, meter.installed_date)
         intervals.extend(consumption.intervals_of(per_meter.get(meter.pk, []), not_before=not_before))
-    return consumption.analyse(intervals, start=start, end=end, unit=scope.unit)
+    return consumption.analyse(intervals, start=start, end=end, unit=scope.unit, medium=scope.medium)

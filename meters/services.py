@@ -8,11 +8,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import services as core_services
+from core.formats import format_quantity
 from meters import selectors
 from meters.models import Medium, Meter, Reading, ReadingSource, ReadingStatus
 from meters.window import reading_window
@@ -48,7 +49,7 @@ class ReadingNeedsConfirmation(ReadingRejected):
 
 
 def _quantity(value: Decimal, unit: str) -> str:
-    return f"{number_format(value, 3)} {unit}"
+    return format_quantity(value, unit)
 
 
 def _new_reference(now: datetime) -> str:

@@ -149,7 +149,7 @@ def consumption_csv(request: HttpRequest) -> HttpResponse:
             _("Days with readings"),
             _("Average per day (%(unit)s)") % {"unit": analysis.unit},
             _("Same period a year earlier (%(unit)s)") % {"unit": analysis.unit},
-            _("Above usual use"),
+            _("Far above earlier years"),
         ]
     )
     for bucket in analysis.buckets:
@@ -161,7 +161,7 @@ def consumption_csv(request: HttpRequest) -> HttpResponse:
                 bucket.usage.covered_days,
                 figure(bucket.usage.average_per_day),
                 figure(bucket.last_year.consumption if bucket.last_year.has_data else None),
-                _("yes") if bucket.above_usual else "",
+                _("yes") if bucket.alarm else "",
             ]
         )
     writer.writerow(
@@ -172,7 +172,7 @@ def consumption_csv(request: HttpRequest) -> HttpResponse:
             analysis.total.covered_days,
             figure(analysis.total.average_per_day),
             figure(analysis.last_year.consumption if analysis.last_year.has_data else None),
-            _("yes") if analysis.possible_leak else "",
+            _("yes") if analysis.has_alarm else "",
         ]
     )
     return response

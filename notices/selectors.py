@@ -6,8 +6,9 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import TermsVersion, User
 from accounts.permissions import Scope
+from accounts.selectors import terms_versions
 from core import db
 from notices.models import (
     Announcement,
@@ -125,6 +126,7 @@ class DocumentGroup:
 class DocumentsPage:
     public: list[DocumentGroup]
     own: list[DocumentGroup]  # one per customer, titled with its number and name
+    terms: list[TermsVersion]  # every published version of the portal's terms, the one in force first
 
 
 def documents_for(*, scope: Scope) -> QuerySet[Document]:
@@ -134,7 +136,10 @@ def documents_for(*, scope: Scope) -> QuerySet[Document]:
 
 
 def documents_page(*, scope: Scope, now: datetime) -> DocumentsPage:
-    """The Dokumenty tab: public documents by category, then each customer's own. One query."""
+    """The Dokumenty tab: the terms in every version, public documents by category, then each customer's own.
+
+    Two queries: the terms versions and the documents.
+    """
     documents = (
         documents_for(scope=scope)
         .filter(published_at__lte=now)
@@ -159,6 +164,7 @@ def documents_page(*, scope: Scope, now: datetime) -> DocumentsPage:
             DocumentGroup(title=f"{docs[0].customer.number} {docs[0].customer.name}", documents=docs)
             for docs in sorted(own.values(), key=lambda docs: docs[0].customer.number)
         ],
+        terms=terms_versions(now=now),
     )
 
 

@@ -91,7 +91,9 @@ def announcement_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
     page = selectors.documents_page(scope=request_scope(request), now=timezone.now())
-    return render(request, "notices/document_list.html", {"public": page.public, "own": page.own})
+    current_terms = page.terms[0] if page.terms else None
+    context = {"public": page.public, "own": page.own, "terms": page.terms, "current_terms": current_terms}
+    return render(request, "notices/document_list.html", context)
 
 
 @login_required

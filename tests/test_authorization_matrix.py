@@ -88,6 +88,7 @@ MATRIX: dict[str, list[Case]] = {
     "accounts:register-confirm": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(400))],
     "accounts:terms": [Case(expect=public())],
     "accounts:terms-accept": [Case(expect=signed_in(REDIRECT), label="no terms to accept")],
+    "accounts:terms-pdf": [Case(kwargs=lambda w: {"version": "2026-02"}, expect=public(404), label="not published")],
     "accounts:settings": [Case(expect=signed_in())],
     "accounts:contact-update": [
         Case(

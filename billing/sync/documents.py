@@ -4,6 +4,7 @@ Each check takes a parsed row (billing/sync/contract.py) and raises RecordError;
 of the rows an upsert wrote; each `sql_*` is the set-based loader's twin of both (billing/sync/setbased.py).
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ def parse_lines(raw: Any) -> list[dict[str, Any]]:
     return lines
 
 
+# KOD II of an offline invoice (KSeF 2.0): context type/context id/certificate serial/signature, URL-safe parts.
+KOD_II_FIELDS = ("ksef_context_type", "ksef_context_id", "ksef_certificate_serial", "ksef_certificate_signature")
+KOD_II_PATTERN = r"(Nip|InternalId|NipVatUe|PeppolId)/[A-Za-z0-9-]+/[0-9A-Fa-f]+/[A-Za-z0-9_=+/-]+"
+
+
 def check_invoice(row: Row) -> None:
     v = row.values
     if v["gross"] != v["net"] + v["vat"]:
@@ -71,6 +77,12 @@ def check_invoice(row: Row) -> None:
         raise RecordError("period_start and period_end come together")
     if v["period_start"] is not None and v["period_end"] <= v["period_start"]:
         raise RecordError("period_end is not after period_start")
+    kod_ii = [v[key] for key in KOD_II_FIELDS]
+    if any(kod_ii) and not (all(kod_ii) and v["ksef_hash"] and re.fullmatch(KOD_II_PATTERN, "/".join(kod_ii))):
+        raise RecordError(
+            "KOD II: ksef_context_type (Nip, InternalId, NipVatUe, PeppolId), ksef_context_id, "
+            "ksef_certificate_serial and ksef_certificate_signature (Base64URL) come together with ksef_hash"
+        )
     lines = parse_lines(row.record.get("lines"))
     if lines:
         for key in ("net", "vat", "gross"):
@@ -128,12 +140,18 @@ def sql_invoice() -> SqlTwin:
         "THEN s._doc->'lines' END) e OFFSET 0) l0 OFFSET 0) l1 GROUP BY _line) lines ON lines._line = s._line"
     )
     correction = sql_literal(InvoiceKind.CORRECTION)
+    kod_ii = (
+        f"{' || '.join(KOD_II_FIELDS)} = '' OR (ksef_hash <> '' AND "
+        + " AND ".join(f"{key} <> ''" for key in KOD_II_FIELDS)
+        + f" AND concat_ws('/', {', '.join(KOD_II_FIELDS)}) ~ {sql_literal('^' + KOD_II_PATTERN + '$')})"
+    )
     check = (
         f"(gross = net + vat AND (kind = {correction} OR gross >= 0) "
         f"AND (kind <> {correction} OR corrected_invoice_id IS NOT NULL) "
         "AND (period_start IS NULL) = (period_end IS NULL) AND (period_start IS NULL OR period_end > period_start) "
         "AND (_doc->'pdf' IS NULL OR _doc->'pdf' = 'null'::jsonb) AND jsonb_typeof(_doc->'lines') = 'array' "
-        "AND (_lines_ok IS NULL OR (_lines_ok AND _lines_net = net AND _lines_vat = vat AND _lines_gross = gross)))"
+        "AND (_lines_ok IS NULL OR (_lines_ok AND _lines_net = net AND _lines_vat = vat AND _lines_gross = gross)) "
+        f"AND ({kod_ii}))"
     )
     return SqlTwin(
         check, join, ("_lines_ok", "_lines_net", "_lines_vat", "_lines_gross"), after_write=sql_write_invoice_lines

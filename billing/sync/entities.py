@@ -121,6 +121,7 @@ ENTITIES: list[Entity] = [
             Column("value", "value", decimal(3, minimum=Decimal(0))),
             Column("source", "source", choice(ReadingSource)),
             Column("portal_reference", "portal_reference", text(64, blank=True), required=False),
+            Column("degree_days", "degree_days", optional(decimal(1, minimum=Decimal(0))), required=False),
         ],
         refs=[Ref("meter_id", "meter_id", Meter)],
     ),
@@ -140,6 +141,10 @@ ENTITIES: list[Entity] = [
             Column("outstanding", "outstanding", decimal(2, minimum=Decimal(0))),
             Column("ksef_number", "ksef_number", text(64, blank=True), required=False),
             Column("ksef_hash", "ksef_hash", text(64, blank=True), required=False),
+            Column("ksef_context_type", "ksef_context_type", text(16, blank=True), required=False),
+            Column("ksef_context_id", "ksef_context_id", text(64, blank=True), required=False),
+            Column("ksef_certificate_serial", "ksef_certificate_serial", text(64, blank=True), required=False),
+            Column("ksef_certificate_signature", "ksef_certificate_signature", text(1024, blank=True), required=False),
         ],
         refs=[
             Ref("customer_id", "customer_id", Customer),

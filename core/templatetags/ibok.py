@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from core.formats import format_quantity, unit_label
 from core.money import round_money
 
 register = template.Library()
@@ -44,6 +45,20 @@ def money(value) -> str:
         return format_money(value)
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def quantity(value, unit: str = "") -> str:
+    """{{ line.quantity|quantity:line.unit }}: three decimals grouped as the language writes them, 'm3' as 'm³'."""
+    if value is None or value == "":
+        return ""
+    return format_quantity(value, unit)
+
+
+@register.filter
+def unit(value: str) -> str:
+    """{{ line.unit|unit }}: 'm3' as 'm³'."""
+    return unit_label(value)
 
 
 @register.filter

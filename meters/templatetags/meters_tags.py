@@ -3,15 +3,21 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+
+from core.formats import format_quantity, unit_label
 
 register = template.Library()
 
 
 @register.filter
 def quantity(value: Decimal | None, unit: str = "") -> str:
-    """{{ reading.value|quantity:meter.unit }}: three decimals as the language writes them, then the unit."""
+    """{{ reading.value|quantity:meter.unit }}: three decimals, grouped as the language writes them, then the unit."""
     if value is None:
         return ""
-    text = number_format(value, 3, force_grouping=True)
-    return f"{text}\u00a0{unit}" if unit else text
+    return format_quantity(value, unit)
+
+
+@register.filter
+def unit(value: str) -> str:
+    """{{ meter.unit|unit }}: 'm3' as 'm³'."""
+    return unit_label(value)

@@ -248,9 +248,19 @@ def test_corrections_and_interest_notes(batch):
 
 
 def test_ksef_numbers_since_february_2026(batch):
+    offline = [row for row in batch["invoices"] if "ksef_certificate_serial" in row]
+    assert 0 < len(offline) < 0.1 * len(batch["invoices"])
     for row in batch["invoices"]:
         if row["kind"] == "INTEREST_NOTE" or row["issue_date"] < "2026-02-01":
             assert "ksef_number" not in row and "ksef_hash" not in row
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", row["ksef_hash"])
+        if "ksef_certificate_serial" in row:  # issued offline in the last month: no number yet, KOD II instead
+            assert "ksef_number" not in row
+            assert (TODAY - date.fromisoformat(row["issue_date"])).days < 31
+            assert row["ksef_context_type"] == "Nip" and nip.is_valid(row["ksef_context_id"])
+            assert re.fullmatch(r"[0-9A-F]{16}", row["ksef_certificate_serial"])
+            assert re.fullmatch(r"[A-Za-z0-9_-]{342}", row["ksef_certificate_signature"])
             continue
         number = row["ksef_number"]
         match = re.fullmatch(r"(\d{10})-(\d{8})-([0-9A-F]{12})-([0-9A-F]{2})", number)

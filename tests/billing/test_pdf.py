@@ -101,12 +101,6 @@ def test_an_amount_too_large_for_the_code_is_left_for_the_payer():
     assert text.split("|")[3] == "000000"  # the field is required: zeros, the payer types the amount
 
 
-def test_ksef_verification_link_is_kod_i():
-    url = qr.ksef_verification_url(seller_nip="795-234-56-78", issue_date=date(2026, 11, 5), ksef_hash=KSEF_HASH)
-
-    assert url == f"https://ksef.mf.gov.pl/client-app/invoice/7952345678/05-11-2026/{KSEF_HASH}"
-
-
 def test_account_number_is_checked():
     assert qr.nrb_is_valid("61109010140000071219812874")
     assert not qr.nrb_is_valid("61109010140000071219812875")

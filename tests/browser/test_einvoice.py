@@ -49,7 +49,7 @@ def test_opt_in_with_another_address_confirmed_from_the_email_makes_the_service_
     assert page.get_by_role("heading", name=re.compile("Regulamin e-faktury")).is_visible()
     assert_no_axe_violations(page)
     page.get_by_label("Adres e-mail do przesyłania faktur").fill("ksiegowosc@example.pl")
-    page.get_by_label("Zapoznałem się z regulaminem e-faktury i akceptuję go").check()
+    page.get_by_label("Znam regulamin e-faktury i akceptuję go").check()
     page.get_by_role("button", name="Zatwierdź").click()
 
     expect(page).to_have_url(live_server.url + reverse("einvoice:index"))
@@ -87,7 +87,7 @@ def test_the_change_and_resignation_forms_pass_axe(page, live_server, household)
     customer = household.customer_accesses.get().customer
     login(page, live_server, "204518", factories.PASSWORD)
     page.goto(live_server.url + reverse("einvoice:request", kwargs={"customer_id": customer.pk}))
-    page.get_by_label("Zapoznałem się z regulaminem e-faktury i akceptuję go").check()
+    page.get_by_label("Znam regulamin e-faktury i akceptuję go").check()
     page.get_by_role("button", name="Zatwierdź").click()
     expect(page).to_have_url(live_server.url + reverse("einvoice:index"))
 

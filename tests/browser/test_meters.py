@@ -125,3 +125,18 @@ def test_contract_page_is_accessible(page, live_server, household):
     screenshot(page, "meters-contract")
     assert_no_axe_violations(page)
     assert_no_csp_violations(page)
+
+
+def test_accessible_names_have_no_stray_space_before_a_comma(page, live_server, household):
+    # Chromium reads a visually hidden span as a block of its own: "Reading history<span>, WM…</span>" became
+    # "Historia odczytów , WM2021001". The names are read from the browser's accessibility tree.
+    factories.ReadingFactory(meter=household.meter, read_date=timezone.localdate() - timedelta(days=2), value=1)
+    login(page, live_server, "204518", factories.PASSWORD)
+
+    for url in (reverse("meters:index"), reverse("meters:meter", args=[household.meter.pk]), reverse("billing:index")):
+        page.goto(live_server.url + url)
+        tree = page.locator("main").aria_snapshot()
+
+        assert not re.search(r"\s[,.;:]", "\n".join(re.findall(r'"([^"]*)"', tree))), tree
+    page.goto(live_server.url + reverse("meters:index"))
+    assert page.get_by_role("link", name="Historia odczytów, WM2021001", exact=True).count() == 1

@@ -108,7 +108,7 @@ def test_a_value_below_the_last_reading_is_refused(read_meter, user):
         services.self_reading_submit(meter=read_meter, value=Decimal("179.999"), now=IN_WINDOW, user=user)
 
     assert str(exc.value) == (
-        "The value is lower than the last reading of this meter (180.000 m³ on 31 October 2026). Check the digits "
+        "The value is lower than the last reading of this meter (180.000\u00a0m³ on 31 October 2026). Check the digits "
         "before the decimal point. If the meter has been replaced, give the reading of the new meter."
     )
     assert_nothing_saved(read_meter)
@@ -172,7 +172,8 @@ def test_an_implausible_jump_asks_for_confirmation_and_saves_nothing(read_meter,
         services.self_reading_submit(meter=read_meter, value=Decimal("205.001"), now=IN_WINDOW, user=user)
 
     assert str(exc.value) == (
-        "This reading means 25.001 m³ used since 31 October 2026, much more than usual (up to 25.000 m³ expected). "
+        "This reading means 25.001\u00a0m³ used since 31 October 2026, much more than usual "
+        "(up to 25.000\u00a0m³ expected). "
         "Check the value. If it is right (for example after a leak), tick the confirmation and send it again."
     )
     assert_nothing_saved(read_meter)

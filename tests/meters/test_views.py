@@ -14,7 +14,7 @@ from PIL import Image
 
 from accounts.models import AccessRole
 from core.models import OutboxMessage
-from meters.models import MeterKind, Reading, ReadingStatus
+from meters.models import Medium, MeterKind, Reading, ReadingStatus
 from tests import factories
 from tests.meters.conftest import add_readings
 
@@ -363,20 +363,63 @@ def test_consumption_of_one_meter_compares_the_same_period_last_year(signed_in, 
     assert "Same period a year earlier" in response.content.decode()
 
 
+def readings_by_rate(meter, first: date, last: date, per_day) -> None:
+    """Readings on the first of each month; per_day(month start) is that month's daily use."""
+    value, day, rows = Decimal(0), first, []
+    while day <= last:
+        rows.append((day, str(value)))
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        value += Decimal(per_day(day)) * (following - day).days
+        day = following
+    add_readings(meter, *rows)
+
+
 @time_machine.travel(IN_WINDOW)
-def test_consumption_page_warns_of_a_possible_leak_and_says_what_usual_means(signed_in, meter):
-    add_readings(meter, (date(2025, 1, 1), "0"), (date(2026, 1, 1), "109.5"), (date(2026, 2, 1), "140.5"))
+def test_consumption_page_warns_of_a_water_leak_in_water_words(english, signed_in, meter):
+    # 0.3 m³ a day since 2023, then a running cistern adds 0.5 m³ a day from June 2026.
+    readings_by_rate(
+        meter, date(2023, 1, 1), date(2026, 10, 1), lambda day: "0.8" if day >= date(2026, 6, 1) else "0.3"
+    )
 
     response = signed_in.get(
         reverse("meters:consumption"),
-        {"scope": f"meter-{meter.pk}", "date_from": "2026-01-01", "date_to": "2026-01-31"},
+        {"scope": f"meter-{meter.pk}", "date_from": "2026-01-01", "date_to": "2026-09-30"},
     )
 
     html = response.content.decode()
-    assert response.context["analysis"].possible_leak
-    assert "Possible leak" in html
-    assert "twice the usual" in html
-    assert "12 months before the selected period" in html
+    assert [b.start.month for b in response.context["analysis"].flagged] == [6, 7, 8, 9]
+    assert "Possible water leak: use that never stops" in html
+    assert "From 01.06.2026 to 30.09.2026 every stretch between two readings (5 readings in a row)" in html
+    assert "toilet cistern" in html
+    assert "(Cold water)" in html
+
+
+@time_machine.travel(IN_WINDOW)
+def test_consumption_page_warns_of_a_heat_jump_without_taps(english, signed_in, point, meter):
+    meter.medium, meter.unit = Medium.HEAT, "GJ"
+    meter.save()
+    # 0.1 GJ a day in the winter months, 0.01 in summer; twice as much from November 2025 on.
+    readings_by_rate(
+        meter,
+        date(2022, 9, 1),
+        date(2026, 4, 1),
+        lambda day: (
+            (Decimal("0.1") if day.month in (11, 12, 1, 2, 3) else Decimal("0.01"))
+            * (2 if day >= date(2025, 11, 1) else 1)
+        ),
+    )
+
+    response = signed_in.get(
+        reverse("meters:consumption"),
+        {"scope": f"meter-{meter.pk}", "date_from": "2025-10-01", "date_to": "2026-03-31"},
+    )
+
+    html = response.content.decode()
+    assert response.context["analysis"].has_alarm
+    assert "Heat use far above the same months of earlier years" in html
+    assert "thermostatic valves" in html
+    assert "cistern" not in html and "Close every tap" not in html
+    assert "(Heat)" in html
 
 
 @time_machine.travel(IN_WINDOW)

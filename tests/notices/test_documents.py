@@ -17,9 +17,9 @@ from tests.tickets.conftest import make_pdf
 
 pytestmark = pytest.mark.django_db
 
-# User (the session comes from the cache), the user's scope (shared with the navigation); the page: the documents
-# (one query); unread cases (the navigation).
-LIST_QUERIES = 4
+# User (the session comes from the cache), the user's scope (shared with the navigation); the page: the terms
+# versions and the documents (one query each); unread cases (the navigation).
+LIST_QUERIES = 5
 
 
 def document(title: str, customer=None, category=DocumentCategory.FORM, **fields) -> Document:

@@ -88,13 +88,13 @@ def test_paid_invoices_are_not_listed_to_pay(client, customer, customer_user):
     assert "FV/ZAPLACONA" not in response.content.decode()
 
 
-def test_data_as_of_shows_the_last_successful_sync(client, customer_user):
+def test_the_last_update_from_the_billing_system_is_shown(client, customer_user):
     factories.SyncRunFactory()
     client.force_login(customer_user)
 
     response = client.get(reverse("pages:dashboard"))
 
-    assert "Dane według stanu na" in response.content.decode()
+    assert "Ostatnia aktualizacja z systemu rozliczeniowego" in response.content.decode()
 
 
 def test_the_last_sync_is_read_once_for_everyone_and_again_after_the_next_sync(

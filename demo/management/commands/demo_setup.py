@@ -9,17 +9,13 @@ from django.utils import timezone
 
 from accounts import selectors, setup
 from accounts import services as account_services
-from accounts.models import Customer, CustomerKind, TermsVersion, User
+from accounts.models import Customer, CustomerKind, User
 from billing import services
 from billing.models import Invoice
 from demo import batch as demo
+from demo import documents as demo_documents
 
 DEMO_PASSWORD = "Demo1234"  # noqa: S105 - printed for the local demo only
-DEMO_TERMS = """§ 1. Regulamin określa zasady korzystania z Internetowego Biura Obsługi Klienta (iBOK).
-§ 2. Z iBOK może korzystać odbiorca, który zarejestrował konto numerem odbiorcy i numerem ostatniej faktury.
-§ 3. Odbiorca chroni swoje hasło i nie udostępnia go innym osobom.
-§ 4. Dane w iBOK pochodzą z systemu rozliczeniowego i są aktualizowane co godzinę.
-(Tekst demonstracyjny: przedsiębiorstwo publikuje własny regulamin w panelu administracyjnym.)"""
 
 
 class Command(BaseCommand):
@@ -37,15 +33,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo billing batch written to {folder}: {sum(counts.values())} records.")
         run = services.batch_import(folder=folder, clock=timezone.now, source="demo")
         self.stdout.write(f"Imported: {run.total('created')} created, {run.total('rejected')} rejected.")
-        terms, _ = TermsVersion.objects.get_or_create(
-            version="2026-01",
-            defaults={
-                "title": "Regulamin Internetowego Biura Obsługi Klienta (wersja demonstracyjna)",
-                "body": DEMO_TERMS,
-                "published_at": timezone.now(),
-            },
-        )
+        terms = demo_documents.load_terms()
         customer = self.pick_demo_customer()
+        count = demo_documents.load_documents(customer=customer)
+        self.stdout.write(f"Documents: the terms in {len(demo_documents.TERMS_VERSIONS)} versions, {count} PDFs.")
         with transaction.atomic():
             user, _ = User.objects.get_or_create(
                 username=customer.number,
