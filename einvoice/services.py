@@ -25,6 +25,7 @@ from accounts.models import Consent as AccountConsent
 from accounts.models import ConsentKind, Customer, Registration, RegistrationStatus, User
 from billing import services as billing_services
 from billing.models import Invoice
+from core import versions
 from core.db import pk_in
 from core.services import audit_record, outbox_put
 from einvoice import selectors, tasks
@@ -126,6 +127,8 @@ def _event(
     email: str = "",
     details: dict[str, Any] | None = None,
 ) -> ConsentEvent:
+    """Every change of a consent is an event: the customer's data version moves with it (core.versions)."""
+    versions.bump([consent.customer_id])
     return ConsentEvent.objects.create(
         consent=consent,
         customer_id=consent.customer_id,

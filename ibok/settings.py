@@ -135,6 +135,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a page fragment cached under its customers' data version (core.versions) stays in memory. Not a
+# freshness limit: any change to the data gives the page a new key at once.
+IBOK_FRAGMENT_CACHE_SECONDS = env_int("IBOK_FRAGMENT_CACHE_SECONDS", 24 * 3600)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"

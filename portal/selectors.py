@@ -105,22 +105,34 @@ def _balance_of(customer: Customer) -> CustomerBalance | None:
 DASHBOARD_MAX_CUSTOMERS = 10  # above this the dashboard shows one customer (the switcher's) and links the overview
 
 
+def dashboard_scope(*, scope: permissions.Scope, current_customer_id: int | None = None) -> permissions.Scope:
+    """The part of the user's scope the dashboard shows: all of it, or for a user of more than
+    DASHBOARD_MAX_CUSTOMERS customers (a property manager) one: the one chosen in the switcher, else the first by
+    number; the overview shows them all."""
+    if len(scope.customer_ids) <= DASHBOARD_MAX_CUSTOMERS:
+        return scope
+    if current_customer_id not in scope.customer_ids:
+        current_customer_id = billing_selectors.customers_for(scope=scope).values_list("pk", flat=True).first()
+    return scope.only(current_customer_id)
+
+
 def dashboard_for(
-    *, user: User, today: date, current_customer_id: int | None = None, scope: permissions.Scope | None = None
+    *,
+    user: User,
+    today: date,
+    current_customer_id: int | None = None,
+    scope: permissions.Scope | None = None,
+    last_sync: SyncRun | None = None,
 ) -> Dashboard:
     """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness.
 
-    A user of more than DASHBOARD_MAX_CUSTOMERS customers (a property manager) sees one: the one chosen in the
-    switcher, else the first by number; the overview shows them all. A partial scope's balance is computed
-    from the invoices of the granted points. `scope`: the user's, when the caller has read it already.
+    The customers are those of dashboard_scope. A partial scope's balance is computed from the invoices of the
+    granted points. `scope`: the user's, when the caller has read it already; `last_sync`: likewise.
     """
     scope = scope if scope is not None else permissions.scope_for(user=user)
     customer_count = len(scope.customer_ids)
-    if customer_count > DASHBOARD_MAX_CUSTOMERS:
-        if current_customer_id not in scope.customer_ids:
-            current_customer_id = billing_selectors.customers_for(scope=scope).values_list("pk", flat=True).first()
-        scope = scope.only(current_customer_id)
-    last_sync = billing_selectors.last_successful_sync()
+    scope = dashboard_scope(scope=scope, current_customer_id=current_customer_id)
+    last_sync = last_sync or billing_selectors.last_successful_sync()
     dues = billing_selectors.dues_by_point(scope=scope, today=today)
     customers = []
     for customer in billing_selectors.customers_with_balance(scope=scope):
@@ -155,6 +167,19 @@ def dashboard_for(
         today=today,
         customer_count=customer_count,
     )
+
+
+def dashboard_context(board: Dashboard) -> dict:
+    """The context of the dashboard's cached part (pages/_dashboard_data.html)."""
+    return {
+        "customer_count": board.customer_count,
+        "is_narrowed": board.is_narrowed,
+        "customers": board.customers,
+        "invoices_to_pay": board.invoices_to_pay,
+        "recent_payments": board.recent_payments,
+        "has_many_customers": board.has_many_customers,
+        "today": board.today,
+    }
 
 
 # --- the property manager's overview across customers -----------------------------------------------------------

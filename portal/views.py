@@ -12,7 +12,9 @@ from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,6 +23,7 @@ from accounts.selectors import visible_customers
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.sync import runner
+from core import versions
 from notices import selectors as notices_selectors
 from portal import forms, selectors
 
@@ -33,21 +36,35 @@ ACCESSIBILITY_STATEMENT_UPDATED = date(2026, 11, 21)
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     current = switcher.current_label(request)
-    scope = permissions.request_scope(request)
-    board = selectors.dashboard_for(
-        user=request.user, today=today, current_customer_id=current and current.get("id"), scope=scope
-    )
+    whole = permissions.request_scope(request)
+    current_id = current and current.get("id")
+    scope = selectors.dashboard_scope(scope=whole, current_customer_id=current_id)
+    last_sync = billing_selectors.last_successful_sync()
+
+    def board() -> str:
+        data = selectors.dashboard_for(
+            user=request.user, today=today, current_customer_id=current_id, scope=whole, last_sync=last_sync
+        )
+        return render_to_string("pages/_dashboard_data.html", selectors.dashboard_context(data))
+
     context = {
-        "customer_count": board.customer_count,
-        "is_narrowed": board.is_narrowed,
-        "customers": board.customers,
-        "invoices_to_pay": board.invoices_to_pay,
-        "recent_payments": board.recent_payments,
-        "last_sync": board.last_sync,
-        "has_many_customers": board.has_many_customers,
-        "today": today,
-        # Current komunikaty, those reaching the user's delivery points first (one query).
-        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now(), scope=scope),
+        "board": mark_safe(  # noqa: S308 - rendered by our own template, escaped there
+            versions.fragment(
+                "dashboard",
+                customer_ids=scope.customer_ids,
+                identity=(
+                    billing_selectors.scope_identity(scope),
+                    len(whole.customer_ids),
+                    today,
+                    last_sync.pk if last_sync else None,
+                ),
+                render=board,
+            )
+        ),
+        "has_customers": not scope.is_empty,
+        "last_sync": last_sync,
+        # Current komunikaty, those reaching the user's delivery points first (cached for everyone).
+        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now(), scope=whole),
     }
     return render(request, "pages/dashboard.html", context)
 

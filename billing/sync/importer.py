@@ -25,7 +25,7 @@ from stdnum import iban
 from stdnum.pl import nip, pesel
 
 from accounts.models import Contract, ContractKind, Customer, CustomerKind, DeliveryPoint, Service
-from billing import signals
+from billing import signals, versions
 from billing.models import (
     CustomerBalance,
     Invoice,
@@ -1029,6 +1029,7 @@ class Loader:
         attnames += [ref.attname for ref in entity.refs]
         values = [(row.external_id, row.changed_at, *(row.values[a] for a in attnames[2:])) for row in rows]
         written = self.upsert(model, attnames, values)
+        versions.rows_changed(model, written.values())
         if entity.after_write:
             entity.after_write(self, rows, written, [pk for ext, pk in written.items() if ext in existing])
         # Counted only once everything of the chunk is written: a rolled-back chunk counts nothing.
@@ -1125,7 +1126,9 @@ class Loader:
             doomed = [ext for _, ext, changed in part if ext in stored and stored[ext] <= changed]
             if doomed:
                 with transaction.atomic():
-                    entity.model.objects.filter(external_id__in=doomed).delete()
+                    doomed_rows = entity.model.objects.filter(external_id__in=doomed)
+                    versions.rows_changed(entity.model, doomed_rows.values("pk"))
+                    doomed_rows.delete()
             self.counts[entity.name].deleted += len(doomed)
 
 
