@@ -97,7 +97,9 @@ def test_page_runs_a_fixed_number_of_queries(client, customer, customer_user, dj
 
 @pytest.mark.parametrize("count", [10, 1000])
 @pytest.mark.parametrize("name", list(WARM))
-def test_cached_page_reads_only_the_data_version(client, customer, customer_user, django_assert_num_queries, count, name):
+def test_cached_page_reads_only_the_data_version(
+    client, customer, customer_user, django_assert_num_queries, count, name
+):
     history(customer, customer.delivery_points.get(), count)
     factories.SyncRunFactory()
     client.force_login(customer_user)
