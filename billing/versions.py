@@ -7,13 +7,21 @@ from collections.abc import Iterable
 from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
-from accounts.models import Customer
-from billing.models import Invoice, OnlinePaymentItem, Payment
+from accounts.models import Contract, Customer, DeliveryPoint
+from billing.models import CustomerBalance, Invoice, InvoiceLine, OnlinePaymentItem, Payment, PaymentAllocation
 from core import versions
 from meters.models import Meter, Reading
 
 # How a row reaches its customer; every other synced model has a customer_id column.
-_CUSTOMER_OF = {Customer: "pk", Meter: "delivery_point__customer_id", Reading: "meter__delivery_point__customer_id"}
+_CUSTOMER_OF = {
+    Customer: "pk",
+    Meter: "delivery_point__customer_id",
+    Reading: "meter__delivery_point__customer_id",
+    InvoiceLine: "invoice__customer_id",
+    PaymentAllocation: "payment__customer_id",
+}
+# Saved one at a time by the admin (billing.receivers.synced_row_changed).
+SYNCED_MODELS = (Customer, Contract, DeliveryPoint, Meter, Reading, Invoice, Payment, CustomerBalance)
 
 
 def rows_changed(model: type[Model], ids: Iterable[int] | QuerySet = (), *, select: str = "") -> None:

@@ -138,7 +138,7 @@ def unread_total(*, user: User, scope: permissions.Scope | None = None) -> int:
 # The PostgreSQL twin of the ORM count above (core.db; tests/core/test_sql_twins.py compares the two): shown on
 # every page. A case is visible by its customer or delivery point (cases_in), the latter's customer included.
 _UNREAD_TOTAL_SQL = """
-SELECT count(*) FROM tickets_message m
+SELECT count(*) AS unread FROM tickets_message m
 WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
     SELECT id FROM tickets_case
     WHERE customer_id = ANY(%(full)s::bigint[]) OR delivery_point_id = ANY(%(points)s::bigint[])
@@ -152,7 +152,7 @@ WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
 def _unread_total_sql(scope: permissions.Scope) -> int:
     if scope.is_empty:
         return 0
-    return db.fetch(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0][0]
+    return db.fetch_named(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0]["unread"]
 
 
 def attachment_for(*, user: User, attachment_id: int) -> Attachment:

@@ -160,7 +160,7 @@ class SetBasedChunks:
                 cursor.execute(self.upsert)
                 for statement in self.children:
                     cursor.execute(statement)
-                pass  # versions.rows_changed(self.entity.model, select=f"SELECT id FROM {WRITTEN}")
+                versions.rows_changed(self.entity.model, select=f"SELECT id FROM {WRITTEN}")
                 cursor.execute(
                     f"SELECT (SELECT count(*) FROM {self.parsed} WHERE _ok AND NOT _deleted), "
                     f"count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM {WRITTEN}"
