@@ -4,12 +4,12 @@ deletion, in its transaction."""
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Contract, Customer, DeliveryPoint
 from billing.models import CustomerBalance, Invoice, InvoiceLine, OnlinePaymentItem, Payment, PaymentAllocation
-from core import versions
+from core import db, versions
 from meters.models import Meter, Reading
 
 # How a row reaches its customer; every other synced model has a customer_id column.
@@ -29,17 +29,17 @@ def rows_changed(model: type[Model], ids: Iterable[int] | QuerySet = (), *, sele
     versions, and a booked payment ends "payment in progress". Call it in the write's transaction, before a
     deletion."""
     if select:
-        rows = RawSQL(select, ())
+        rows = Q(pk__in=RawSQL(select, ()))
     elif isinstance(ids, QuerySet):
-        rows = ids
+        rows = Q(pk__in=ids)
     elif ids := sorted(ids):
-        rows = RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        rows = db.pk_in(ids)
     else:
         return
-    customers = model._default_manager.filter(pk__in=rows).values_list(_CUSTOMER_OF.get(model, "customer_id"))
+    customers = model._default_manager.filter(rows).values_list(_CUSTOMER_OF.get(model, "customer_id"))
     versions.bump_select(*customers.query.sql_with_params())
     if model is Payment:
-        references = Payment.objects.filter(pk__in=rows).exclude(portal_reference="").values("portal_reference")
+        references = Payment.objects.filter(rows).exclude(portal_reference="").values("portal_reference")
         settled = OnlinePaymentItem.objects.filter(online_payment__reference__in=references).values("invoice_id")
         Invoice.objects.filter(pk__in=settled, payment_in_progress=True).update(payment_in_progress=in_progress())
 

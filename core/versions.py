@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Sum
 from django.utils import translation
 
 from core.models import DataVersion
@@ -25,9 +26,9 @@ _TABLE = DataVersion._meta.db_table
 # Rows are taken in id order, so two transactions bumping overlapping customers wait for each other instead of
 # deadlocking (the sync loads chunks on two connections at once).
 _BUMP_SQL = f"""
+WITH changed(customer_id) AS ({{ids}})
 INSERT INTO {_TABLE} (customer_id, version)
-SELECT customer_id, 1 FROM (SELECT DISTINCT customer_id FROM ({{ids}}) changed(customer_id)
-    WHERE customer_id IS NOT NULL) d ORDER BY customer_id
+SELECT DISTINCT customer_id, 1 FROM changed WHERE customer_id IS NOT NULL ORDER BY customer_id
 ON CONFLICT (customer_id) DO UPDATE SET version = {_TABLE}.version + 1
 """
 
@@ -35,8 +36,12 @@ ON CONFLICT (customer_id) DO UPDATE SET version = {_TABLE}.version + 1
 def bump(customer_ids: Iterable[int]) -> None:
     """The data of these customers changed in the current transaction: one statement."""
     ids = sorted({int(customer_id) for customer_id in customer_ids if customer_id is not None})
-    if ids:
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
         bump_select("SELECT unnest(%s::bigint[])", [ids])
+    else:
+        bump_select("VALUES " + ", ".join(["(%s)"] * len(ids)), ids)
 
 
 def bump_select(select: str, params: Iterable = ()) -> None:
@@ -50,6 +55,8 @@ def version_of(customer_ids: Iterable[int]) -> int:
     ids = sorted(customer_ids)
     if not ids:
         return 0
+    if connection.vendor != "postgresql":
+        return DataVersion.objects.filter(customer_id__in=ids).aggregate(total=Sum("version"))["total"] or 0
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(sum(version), 0) FROM {_TABLE} WHERE customer_id = ANY(%s)", [ids])
         return int(cursor.fetchone()[0])

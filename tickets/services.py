@@ -169,11 +169,8 @@ def case_reply(
 def case_mark_read(*, now: datetime, case: Case, reader: str) -> int:
     """Mark what the other side wrote as read by `reader` (Sender.CUSTOMER or Sender.STAFF); returns how many."""
     other = Sender.STAFF if reader == Sender.CUSTOMER else Sender.CUSTOMER
-    with transaction.atomic():
-        marked = Message.objects.filter(case=case, sender=other, read_at__isnull=True).update(read_at=now)
-        if marked:
-            versions.bump([case.customer_id])
-    return marked
+    # No data version bump: read marks show only in the unread-cases badge, which no cached page holds.
+    return Message.objects.filter(case=case, sender=other, read_at__isnull=True).update(read_at=now)
 
 
 @transaction.atomic

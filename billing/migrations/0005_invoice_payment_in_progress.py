@@ -18,10 +18,10 @@ class Migration(migrations.Migration):
         # The state as the nested query it replaces computed it (billing.versions.in_progress).
         migrations.RunSQL(
             """
-            UPDATE billing_invoice i SET payment_in_progress = true WHERE EXISTS (
+            UPDATE billing_invoice SET payment_in_progress = true WHERE EXISTS (
                 SELECT 1 FROM billing_onlinepaymentitem item
                 JOIN billing_onlinepayment online ON online.id = item.online_payment_id
-                WHERE item.invoice_id = i.id AND online.paid_at IS NOT NULL AND NOT EXISTS (
+                WHERE item.invoice_id = billing_invoice.id AND online.paid_at IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM billing_payment booked
                     WHERE booked.portal_reference = online.reference AND booked.portal_reference <> ''
                 )
