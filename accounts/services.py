@@ -34,6 +34,7 @@ from accounts.models import (
     TermsVersion,
     User,
 )
+from core import versions
 from core.emails import absolute_url, render_email, send_email
 from core.jobs import enqueue
 from core.services import audit_record, outbox_put
@@ -381,6 +382,7 @@ def contact_change_submit(
             city=city,
             phone=phone,
         )
+        versions.bump([customer.pk])
         if is_owner:
             User.objects.filter(pk=user.pk).update(phone=phone)
             user.phone = phone

@@ -9,8 +9,9 @@ from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99
 bare view. Needs `wrk` (Debian: apt-get install wrk).
 
 With --cpu N it first requests each URL N times in this process through Django's test client (the whole
-middleware stack and template rendering, no network) and prints the Python CPU time per request and the SQL
-queries: a figure that other work on the machine disturbs much less than wrk's (PostgreSQL's CPU not counted).
+middleware stack and template rendering, no network) and prints the Python CPU time per request, its ratio to the
+bare view's and the SQL queries, for a warm cache and a cold one, with the load average: a figure that other work on
+the machine disturbs much less than wrk's (PostgreSQL's CPU not counted). Without wrk it stops there.
 """
 
 import argparse
@@ -80,8 +81,8 @@ def load(customers: int, years: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def signed_in_customer() -> tuple[str, str, int]:
-    """A typical customer (the median invoice count) with a login; returns its number, a session id, invoices."""
+def signed_in_customer() -> tuple[str, str, int, int]:
+    """A typical customer (the median invoice count) with a login; returns its number, a session id, invoices, id."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -102,7 +103,7 @@ def signed_in_customer() -> tuple[str, str, int]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.set_expiry(24 * 3600)
     session.create()
-    return customer.number, session.session_key, customer.n
+    return customer.number, session.session_key, customer.n, customer.pk
 
 
 def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict[str, float]:
@@ -118,27 +119,46 @@ def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict
 PAGES = (("bare Django view", "/bench/bare/"), ("dashboard", "/"), ("invoice list", "/billing/"))
 
 
-def in_process(session_key: str, requests: int) -> None:
-    """Python CPU and wall time per request through Django's test client, and the SQL queries of one request."""
+def in_process(session_key: str, customer_id: int, requests: int) -> None:
+    """Python CPU and wall time per request through Django's test client, and the SQL queries of one request: each
+    page side by side with the bare view through the same middleware, warm (the data unchanged since the last view:
+    the cached fragment) and cold (the customer's data version bumped before every request, untimed: the first view
+    after a change)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from core import versions
+
     client = Client(HTTP_HOST="127.0.0.1")
     client.cookies["sessionid"] = session_key
-    print(f"in process, {requests} requests each: {'CPU ms':>8} {'wall ms':>8} {'queries':>8}")
-    for label, path in PAGES:
-        for _ in range(10):  # warm up: templates, translations, the connection
+
+    def measure(path: str, cold: bool) -> tuple[float, float, int]:
+        for _ in range(10):  # warm up: templates, translations, the connection, the cache
             assert client.get(path).status_code == 200, path
+        if cold:
+            versions.bump([customer_id])
         with CaptureQueriesContext(connection) as queries:
             client.get(path)
         count = len(queries.captured_queries)  # read now: the next request clears the connection's log
-        started, cpu = time.perf_counter(), time.process_time()
+        cpu = wall = 0.0
         for _ in range(requests):
+            if cold:
+                versions.bump([customer_id])
+            started, cpu_started = time.perf_counter(), time.process_time()
             client.get(path)
-        wall_ms = (time.perf_counter() - started) / requests * 1000
-        cpu_ms = (time.process_time() - cpu) / requests * 1000
-        print(f"{label:34} {cpu_ms:8.1f} {wall_ms:8.1f} {count:8d}")
+            wall += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+        return cpu / requests * 1000, wall / requests * 1000, count
+
+    rows = [(label, *measure(path, cold=False)) for label, path in PAGES]
+    rows += [(f"{label}, cold cache", *measure(path, cold=True)) for label, path in PAGES[1:]]
+    bare_cpu = rows[0][1]
+    print(f"in process, {requests} requests each: {'CPU ms':>8} {'vs bare':>8} {'wall ms':>8} {'queries':>8}")
+    for label, cpu_ms, wall_ms, count in rows:
+        print(f"{label:34} {cpu_ms:8.2f} {cpu_ms / bare_cpu:8.1f} {wall_ms:8.2f} {count:8d}")
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -151,8 +171,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
     parser.add_argument("--cpu", type=int, default=0, help="first time N requests of each page in this process")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is missing: apt-get install wrk")
+    if shutil.which("wrk") is None and not args.cpu:
+        sys.exit("wrk is missing: apt-get install wrk (or measure in process only: --cpu N)")
 
     loaded = database_loaded() if args.reuse else 0
     if loaded < args.customers:
@@ -166,7 +186,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)  # a reused database catches up with the code
     call_command("collectstatic", interactive=False, verbosity=0)
-    number, session_key, invoices = signed_in_customer()
+    number, session_key, invoices, customer_id = signed_in_customer()
     from django.db import connection
 
     print(
@@ -174,8 +194,11 @@ def main() -> None:
         f"{database_loaded():,} customers loaded; signed in as customer {number} with {invoices} invoices"
     )
     if args.cpu:
-        in_process(session_key, args.cpu)
+        in_process(session_key, customer_id, args.cpu)
     connection.close()
+    if shutil.which("wrk") is None:
+        print("wrk is missing: no load test over HTTP (apt-get install wrk)")
+        return
 
     workers = args.workers or 2 * (os.cpu_count() or 1)
     worker_class = "gthread" if args.threads > 1 else "sync"

@@ -31,9 +31,15 @@ class BillingConfig(AppConfig):
         )
         from django.db.models.signals import post_delete, post_save
 
+        from billing import versions
         from billing.models import SyncRun
 
         for signal in (post_save, post_delete):
             signal.connect(
                 receivers.sync_run_changed, sender=SyncRun, dispatch_uid=f"billing.sync_run_changed.{signal}"
             )
+        # A synced row saved one at a time (the admin, a shell; the sync writes in bulk and bumps itself): its
+        # customer's data version moves in the same transaction. Not on deletion: a receiver there would make
+        # Django load every row the sync deletes in bulk.
+        for model in versions.SYNCED_MODELS:
+            post_save.connect(receivers.synced_row_changed, sender=model, dispatch_uid=f"billing.saved.{model}")

@@ -69,6 +69,9 @@ class Invoice(SyncedModel):
         _("KSeF certificate signature (base64url)"), max_length=1024, blank=True, db_default=""
     )
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True, db_default="")
+    # The broker confirmed an online payment of it that the billing system has not booked yet: set by
+    # billing.services.online_payment_confirm, cleared when the sync brings the booked payment (billing.versions).
+    payment_in_progress = models.BooleanField(_("payment in progress"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("invoice")
@@ -94,6 +97,10 @@ class Invoice(SyncedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def in_progress(self) -> bool:
+        return self.payment_in_progress
 
     def status_on(self, today) -> str:
         """The one status source: views and selectors ask it for the day they show (templates get the result)."""

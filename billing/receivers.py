@@ -4,7 +4,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Customer
-from billing import services
+from billing import services, versions
 from billing.selectors import LAST_SYNC_CACHE_KEY
 
 
@@ -17,3 +17,8 @@ def customers_refresh_after_activation(sender, *, user, customer_ids: list[int],
 def sync_run_changed(sender, **kwargs) -> None:
     """A sync run was saved or deleted: the cached last successful one may be another now."""
     cache.delete(LAST_SYNC_CACHE_KEY)
+
+
+def synced_row_changed(sender, instance, **kwargs) -> None:
+    """post_save of a synced model (the admin, a shell): bump its customer's data version."""
+    versions.rows_changed(sender, [instance.pk])

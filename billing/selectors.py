@@ -31,7 +31,6 @@ from billing.models import (
     SyncRun,
     SyncStatus,
 )
-from core import db
 
 ZERO = Decimal("0.00")
 
@@ -43,18 +42,19 @@ def _booked_as(reference) -> QuerySet[Payment]:
     return Payment.objects.filter(portal_reference=reference).exclude(portal_reference="")
 
 
-def _in_progress() -> Exists:
-    """An online payment the broker confirmed for this invoice, not yet booked by the billing system."""
-    booked = _booked_as(OuterRef("online_payment__reference"))
-    return Exists(
-        OnlinePaymentItem.objects.filter(invoice=OuterRef("pk"), online_payment__paid_at__isnull=False).exclude(
-            Exists(booked)
-        )
+def scope_identity(scope: Scope) -> tuple:
+    """What a page cached for this scope depends on besides its customers' data versions (core.versions): its whole
+    customers and granted points, and for a partial manager the user (who also sees the payments they started)."""
+    return (
+        tuple(sorted(scope.full_customer_ids)),
+        tuple(sorted(scope.partial_customer_ids)),
+        tuple(sorted(scope.partial_points_of)),
+        scope.user_id if scope.partial_customer_ids else None,
     )
 
 
 def invoices_annotated(*, scope: Scope) -> QuerySet[Invoice]:
-    return scope.invoices().select_related("customer", "delivery_point").annotate(in_progress=_in_progress())
+    return scope.invoices().select_related("customer", "delivery_point")
 
 
 def status_filter(status: str, today: date) -> Q:
@@ -118,95 +118,21 @@ def delivery_points_for(*, scope: Scope) -> QuerySet[DeliveryPoint]:
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
 #
-# Every reader here has a hand-written PostgreSQL twin (core.db: the ORM's Python costs more than the queries
-# themselves); tests/core/test_sql_twins.py holds each twin to its ORM original. The scope enters the SQL as two
-# arrays: whole customers, and the single delivery points of partially managed ones.
-
-
-def _use_sql(scope: Scope) -> bool:
-    return db.sql_twins_enabled() and scope.is_small
-
-
-# An invoice in scope: (for any scope, for one whole customer), as core.db.scoped_sql takes them.
-_IN_SCOPE = (
-    "(i.customer_id = ANY(%(full)s::bigint[]) OR i.delivery_point_id = ANY(%(points)s::bigint[]))",
-    "i.customer_id = %(customer)s",
-)
+# The dashboard caches what these read under the customers' data version (portal.views, core.versions), so they
+# run once per change of the data, not once per page view.
 
 
 def customers_with_balance(*, scope: Scope) -> list[Customer]:
     """The customers in scope by number, each with its `balance` loaded (missing: accessing it raises)."""
-    if _use_sql(scope):
-        return _customers_with_balance_sql(scope)
     return list(scope.customers().select_related("balance"))
 
 
-_CUSTOMERS_SQL = db.scoped_sql(
-    f"""
-SELECT {db.columns(Customer, "c")}, {db.columns(CustomerBalance, "b")}
-FROM accounts_customer c LEFT JOIN billing_customerbalance b ON b.customer_id = c.id
-WHERE {{customers}}
-ORDER BY c.number, c.id
-""",
-    customers=("c.id = ANY(%(ids)s::bigint[])", "c.id = %(customer)s"),
-)
-
-
-def _customers_with_balance_sql(scope: Scope) -> list[Customer]:
-    if scope.is_empty:
-        return []
-    customers = []
-    width = db.width(Customer)
-    for row in db.fetch(_CUSTOMERS_SQL.for_scope(scope), {**scope.sql_params(), "ids": sorted(scope.customer_ids)}):
-        customer = db.from_row(Customer, row)
-        balance = db.from_row(CustomerBalance, row, width) if row[width] is not None else None
-        Customer.balance.related.set_cached_value(customer, balance)
-        customers.append(customer)
-    return customers
-
-
 def invoices_to_pay(*, user: User | None = None, limit: int = 5, scope: Scope | None = None) -> list[Invoice]:
-    """Unpaid documents, the earliest due first, each marked when an online payment for it is in progress."""
+    """Unpaid documents, the earliest due first (each knows whether an online payment for it is in progress)."""
     scope = scope if scope is not None else scope_for(user=user)
-    if _use_sql(scope):
-        return _invoices_to_pay_sql(scope, limit)
     # The dashboard shows the customer's number, never the delivery point: no join for it (fewer columns to build).
-    invoices = scope.invoices().select_related("customer").annotate(in_progress=_in_progress())
+    invoices = scope.invoices().select_related("customer")
     return list(invoices.filter(outstanding__gt=0).order_by("due_date", "id")[:limit])
-
-
-# _in_progress(): the broker confirmed an online payment of the invoice that the billing system has not booked.
-_INVOICES_TO_PAY_SQL = db.scoped_sql(
-    f"""
-SELECT {db.columns(Invoice, "i")}, {db.columns(Customer, "c")},
-    EXISTS (
-        SELECT 1 FROM billing_onlinepaymentitem item
-        JOIN billing_onlinepayment online ON online.id = item.online_payment_id
-        WHERE item.invoice_id = i.id AND online.paid_at IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM billing_payment booked
-            WHERE booked.portal_reference = online.reference AND booked.portal_reference <> ''
-        )
-    )
-FROM billing_invoice i JOIN accounts_customer c ON c.id = i.customer_id
-WHERE {{in_scope}} AND i.outstanding > 0
-ORDER BY i.due_date, i.id
-LIMIT %(limit)s
-""",
-    in_scope=_IN_SCOPE,
-)
-
-
-def _invoices_to_pay_sql(scope: Scope, limit: int) -> list[Invoice]:
-    if scope.is_empty:
-        return []
-    invoices = []
-    width = db.width(Invoice)
-    for row in db.fetch(_INVOICES_TO_PAY_SQL.for_scope(scope), {**scope.sql_params(), "limit": limit}):
-        invoice = db.from_row(Invoice, row)
-        invoice.customer = db.from_row(Customer, row, width)
-        invoice.in_progress = row[-1]
-        invoices.append(invoice)
-    return invoices
 
 
 def _visible_payments(scope: Scope) -> QuerySet[Payment]:
@@ -231,55 +157,7 @@ def _visible_payments(scope: Scope) -> QuerySet[Payment]:
 def recent_payments(*, user: User | None = None, limit: int = 5, scope: Scope | None = None) -> list[Payment]:
     """The latest payments in scope, annotated as _visible_payments has them."""
     scope = scope if scope is not None else scope_for(user=user)
-    if _use_sql(scope):
-        return _recent_payments_sql(scope, limit)
     return list(_visible_payments(scope).select_related("customer").order_by("-paid_date", "-id")[:limit])
-
-
-# A partial manager's payments are found through the allocations to their points' invoices; a UNION, since an OR
-# of the customer ids and that subquery would make PostgreSQL scan every payment.
-_GRANTED_PARTS = """
-    SELECT a.payment_id, a.amount FROM billing_paymentallocation a JOIN billing_invoice i ON i.id = a.invoice_id
-    WHERE i.delivery_point_id = ANY(%(points)s::bigint[])
-"""
-_RECENT_PAYMENTS_SQL = f"""
-SELECT {db.columns(Payment, "p")}, {db.columns(Customer, "c")},
-    CASE WHEN p.customer_id = ANY(%(full)s::bigint[]) THEN p.amount
-    ELSE COALESCE((SELECT sum(part.amount) FROM ({_GRANTED_PARTS}) part WHERE part.payment_id = p.id), 0) END,
-    NOT (p.customer_id = ANY(%(full)s::bigint[]))
-FROM billing_payment p JOIN accounts_customer c ON c.id = p.customer_id
-WHERE p.id IN (
-    SELECT id FROM billing_payment WHERE customer_id = ANY(%(full)s::bigint[])
-    UNION SELECT payment_id FROM ({_GRANTED_PARTS}) part
-)
-ORDER BY p.paid_date DESC, p.id DESC
-LIMIT %(limit)s
-"""
-# Whole customers only (the usual case): the index on (customer, paid date) answers it.
-_RECENT_PAYMENTS_FULL_SQL = db.scoped_sql(
-    f"""
-SELECT {db.columns(Payment, "p")}, {db.columns(Customer, "c")}, p.amount, false
-FROM billing_payment p JOIN accounts_customer c ON c.id = p.customer_id
-WHERE {{customers}}
-ORDER BY p.paid_date DESC, p.id DESC
-LIMIT %(limit)s
-""",
-    customers=("p.customer_id = ANY(%(full)s::bigint[])", "p.customer_id = %(customer)s"),
-)
-
-
-def _recent_payments_sql(scope: Scope, limit: int) -> list[Payment]:
-    if scope.is_empty:
-        return []
-    sql = _RECENT_PAYMENTS_SQL if scope.partial_point_ids else _RECENT_PAYMENTS_FULL_SQL.for_scope(scope)
-    payments = []
-    width = db.width(Payment)
-    for row in db.fetch(sql, {**scope.sql_params(), "limit": limit}):
-        payment = db.from_row(Payment, row)
-        payment.customer = db.from_row(Customer, row, width)
-        payment.scope_amount, payment.scope_partial = row[-2], row[-1]
-        payments.append(payment)
-    return payments
 
 
 @dataclass
@@ -312,7 +190,7 @@ class CustomerDues:
 
 def dues_by_point(*, scope: Scope, today: date) -> dict[int, CustomerDues]:
     """Per customer and delivery point: left to pay, overdue, and the next due date with its amount (one query)."""
-    rows = _dues_rows_sql(scope) if _use_sql(scope) else _dues_rows(scope)
+    rows = _dues_rows(scope)
     result: dict[int, CustomerDues] = {}
     points: dict[tuple[int, int | None], PointDues] = {}
     for customer_id, point_id, due_date, code, street, building, apartment, city, amount in rows:
@@ -353,23 +231,6 @@ def _dues_rows(scope: Scope) -> list[tuple]:
             "customer_id", "delivery_point_id", "due_date", "code", "street", "building", "apartment", "city", "amount"
         )
     )
-
-
-_DUES_SQL = db.scoped_sql(
-    """
-SELECT i.customer_id, i.delivery_point_id, i.due_date, p.code, p.street, p.building, p.apartment, p.city,
-    COALESCE(sum(i.outstanding), 0)
-FROM billing_invoice i LEFT JOIN accounts_deliverypoint p ON p.id = i.delivery_point_id
-WHERE {in_scope} AND i.outstanding > 0
-GROUP BY i.customer_id, i.delivery_point_id, i.due_date, p.code, p.street, p.building, p.apartment, p.city
-ORDER BY i.customer_id, p.code, i.delivery_point_id, i.due_date
-""",
-    in_scope=_IN_SCOPE,
-)
-
-
-def _dues_rows_sql(scope: Scope) -> list[tuple]:
-    return db.fetch(_DUES_SQL.for_scope(scope), scope.sql_params()) if not scope.is_empty else []
 
 
 # --- the money rule: what a user may see and pay of a customer's money ---------------------------------------------
@@ -609,7 +470,9 @@ def access_online_payment(scope: Scope, reference: str) -> OnlinePayment:
 def invoices_payable(*, scope: Scope) -> QuerySet[Invoice]:
     """What may be chosen for an online payment: unpaid, not already being paid (a manager of some points: of
     those points only, as customer_money has it)."""
-    return invoices_annotated(scope=scope).filter(outstanding__gt=0, in_progress=False).order_by("due_date", "id")
+    return (
+        invoices_annotated(scope=scope).filter(outstanding__gt=0, payment_in_progress=False).order_by("due_date", "id")
+    )
 
 
 def broker_payment_by_id(*, payment_id) -> GetpaidPayment:

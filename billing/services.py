@@ -32,6 +32,8 @@ from billing.models import (
 from billing.payments.przelewy24 import EMAIL_MAX_LENGTH, PaymentProcessor, payer_email
 from billing.sync.contract import BatchRefused
 from billing.sync.loader import Loader
+from billing.versions import in_progress
+from core import versions
 from core.jobs import enqueue
 from core.money import round_money
 from core.services import outbox_put
@@ -128,6 +130,7 @@ def online_payment_start(
             total=amount + fee,
             title=title[:128],
         )
+        versions.bump([customer.pk])
         OnlinePaymentItem.objects.bulk_create(
             OnlinePaymentItem(online_payment=online_payment, invoice=invoice, amount=invoice.outstanding)
             for invoice in invoices
@@ -156,6 +159,9 @@ def online_payment_confirm(*, broker_payment: GetpaidPayment, now: datetime) -> 
     if not recorded:
         return False
     items = list(online_payment.items.select_related("invoice").order_by("id"))
+    # Exact, not just true: the billing system may have booked the payment before the broker's notice came.
+    Invoice.objects.filter(pk__in=[item.invoice_id for item in items]).update(payment_in_progress=in_progress())
+    versions.bump([online_payment.customer_id])
     outbox_put(
         now=now,
         kind="online_payment",

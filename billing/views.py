@@ -13,8 +13,10 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -26,6 +28,7 @@ from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
+from core import versions
 
 logger = logging.getLogger(__name__)
 
@@ -45,28 +48,40 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 def invoice_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     scope = request_scope(request)
-    points = list(selectors.delivery_points_for(scope=scope))
-    form = forms.InvoiceFilterForm(request.GET or None, points=points)
-    filters = form.cleaned_data if form.is_valid() else {}
-    invoices = selectors.invoice_list(
-        scope=scope,
-        today=today,
-        status=filters.get("status") or "",
-        delivery_point_id=filters.get("point"),
-        issued_from=filters.get("issued_from"),
-        issued_to=filters.get("issued_to"),
+
+    def content() -> str:
+        points = list(selectors.delivery_points_for(scope=scope))
+        form = forms.InvoiceFilterForm(request.GET or None, points=points)
+        filters = form.cleaned_data if form.is_valid() else {}
+        invoices = selectors.invoice_list(
+            scope=scope,
+            today=today,
+            status=filters.get("status") or "",
+            delivery_point_id=filters.get("point"),
+            issued_from=filters.get("issued_from"),
+            issued_to=filters.get("issued_to"),
+        )
+        page = _page(request, invoices)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "form": form,
+            "page": page,
+            "rows": [_row(invoice, today) for invoice in page],
+            "has_many_customers": scope.has_many_customers,
+            "query": query.urlencode(),
+        }
+        return render_to_string("billing/_invoice_list.html", context)
+
+    # Cached under the customers' data version (core.versions): the same filters show the same page until the data
+    # changes, and the version's query replaces the three of the list.
+    html = versions.fragment(
+        "invoice-list",
+        customer_ids=scope.customer_ids,
+        identity=(selectors.scope_identity(scope), today, sorted(request.GET.lists())),
+        render=content,
     )
-    page = _page(request, invoices)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "rows": [_row(invoice, today) for invoice in page],
-        "has_many_customers": scope.has_many_customers,
-        "query": query.urlencode(),
-    }
-    return render(request, "billing/invoice_list.html", context)
+    return render(request, "billing/invoice_list.html", {"content": mark_safe(html)})  # noqa: S308 - our template
 
 
 @login_required

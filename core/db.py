@@ -2,7 +2,6 @@
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
@@ -18,12 +17,13 @@ def pk_in(ids: Iterable[int], field: str = "pk") -> Q:
     return Q(**{f"{field}__in": ids})
 
 
-# --- hand-written reads for the pages every customer opens --------------------------------------------------------
+# --- hand-written reads ---------------------------------------------------------------------------------------------
 #
-# Building and compiling an ORM query costs 0.5-1 ms of Python (bench/pages.py), more than PostgreSQL takes to answer
-# the dashboard's. Their PostgreSQL twins are fixed SQL texts, so they also stay prepared on the connection
-# (settings: DATABASE_PREPARED_STATEMENTS). Each twin's ORM original stays the reference, for SQLite and for scopes
-# too large for id arrays, and a test compares the two on the same data (tests/core/test_sql_twins.py).
+# Building and compiling an ORM query costs 0.5-1 ms of Python (bench/pages.py). The hot pages are cached under the
+# customers' data version (core.versions), so their reads run once per change; what every page still reads has a
+# PostgreSQL twin, a fixed SQL text that stays prepared on the connection (settings: DATABASE_PREPARED_STATEMENTS).
+# Each twin's ORM original stays beside it as the reference, for SQLite and for scopes too large for id arrays, and
+# a test compares the two on the same data (tests/core/test_sql_twins.py).
 
 
 def sql_twins_enabled() -> bool:
@@ -42,39 +42,20 @@ def from_row(model, row: Sequence, start: int = 0):
     return model.from_db(connection.alias, names, row[start : start + len(names)])
 
 
-def width(model) -> int:
-    """How many values `columns(model, ...)` selects."""
-    return len(_attnames(model))
-
-
 @functools.cache
 def _attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
-
-
-@dataclass(frozen=True)
-class ScopedSql:
-    """A twin in two texts. PostgreSQL plans a statement with an array parameter again on every run (it assumes ten
-    elements, which looks dearer than the plan for the actual ids), but keeps one plan for a statement that reads
-    one customer by a plain parameter: 0.1-0.4 ms of its CPU per query. So the usual scope, one whole customer,
-    gets its own text."""
-
-    any_scope: str  # with %(full)s and %(points)s arrays
-    one_customer: str  # with %(customer)s
-
-    def for_scope(self, scope) -> str:
-        return self.one_customer if scope.one_customer_id is not None else self.any_scope
-
-
-def scoped_sql(template: str, **conditions: tuple[str, str]) -> ScopedSql:
-    """`template` with each {name} replaced by conditions[name]: (for any scope, for one customer)."""
-    return ScopedSql(
-        template.format(**{name: pair[0] for name, pair in conditions.items()}),
-        template.format(**{name: pair[1] for name, pair in conditions.items()}),
-    )
 
 
 def fetch(sql: str, params: Mapping[str, object]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def fetch_named(sql: str, params: Mapping[str, object]) -> list[dict[str, object]]:
+    """The rows as dicts by column name, so a twin reads `row["unread"]`, never a position."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -110,3 +110,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DataVersion(models.Model):
+    """How often a customer's data has changed: every write to it adds one in the same transaction (core.versions).
+
+    A plain id, no foreign key: a row is never deleted, so that a sum of versions only ever grows (a cached page
+    keyed by it is never served again once anything under it changed)."""
+
+    customer_id = models.BigIntegerField(_("customer id"), primary_key=True)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.version}"

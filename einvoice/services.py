@@ -26,6 +26,7 @@ from accounts.permissions import scope_for
 from accounts.selectors import owner_language
 from billing import services as billing_services
 from billing.models import Invoice
+from core import versions
 from core.db import pk_in
 from core.emails import absolute_url, email_message, render_email
 from core.jobs import enqueue
@@ -129,6 +130,8 @@ def _event(
     email: str = "",
     details: dict[str, Any] | None = None,
 ) -> ConsentEvent:
+    """Every change of a consent is an event: the customer's data version moves with it (core.versions)."""
+    versions.bump([consent.customer_id])
     return ConsentEvent.objects.create(
         consent=consent,
         customer_id=consent.customer_id,

@@ -147,6 +147,9 @@ elif IBOK_BROKER_DIR:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a page fragment cached under its customers' data version (core.versions) stays in memory. Not a
+# freshness limit: any change to the data gives the page a new key at once.
+IBOK_FRAGMENT_CACHE_SECONDS = env_int("IBOK_FRAGMENT_CACHE_SECONDS", 24 * 3600)
 
 # The broker may be a Redis of its own (IBOK_BROKER_URL); by default the same as the cache.
 if IBOK_BROKER_DIR:

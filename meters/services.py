@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import services as core_services
+from core import versions
 from core.formats import format_quantity
 from meters import selectors
 from meters.models import Medium, Meter, Reading, ReadingSource, ReadingStatus
@@ -151,6 +152,7 @@ def self_reading_submit(
                 extension = "png" if photo.name.lower().endswith(".png") else "jpg"
                 reading.photo.save(f"{reference}.{extension}", photo, save=False)
             reading.save()
+            versions.bump([meter.delivery_point.customer_id])
             core_services.outbox_put(
                 now=now,
                 kind="reading",
@@ -211,7 +213,9 @@ def self_readings_confirm(*, now: datetime) -> int:
             Reading.objects.filter(external_id__isnull=False, portal_reference__in=photos, photo="").update(
                 photo=Subquery(pending_photo)
             )
-        count, _deleted = Reading.objects.filter(pk__in=list(confirmed.values_list("pk", flat=True))).delete()
+        doomed = Reading.objects.filter(pk__in=list(confirmed.values_list("pk", flat=True)))
+        versions.bump(doomed.values_list("meter__delivery_point__customer_id", flat=True))
+        count, _deleted = doomed.delete()
         if count:
             core_services.audit_record(now=now, action="meters.self_readings_confirmed", details={"count": count})
     return count
@@ -228,6 +232,7 @@ def self_reading_reject(*, reading: Reading, now: datetime, actor: User | None =
         )
         if not updated:
             raise ReadingRejected(_("Only a pending self-reading can be rejected."))
+        versions.bump([reading.meter.delivery_point.customer_id])
         core_services.audit_record(now=now, action="meters.self_reading_rejected", actor=actor, target=reading)
     reading.refresh_from_db()
     return reading

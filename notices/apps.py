@@ -7,10 +7,19 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Notifications, announcements and documents")
 
     def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
         from billing import signals as billing_signals
         from notices import checks, receivers  # noqa: F401 - checks register themselves
+        from notices.models import Announcement, AnnouncementTarget
 
         # A committed import chunk brought invoices: tell the customers who asked (e-powiadomienie Faktura).
         billing_signals.invoices_imported.connect(
             receivers.new_invoices_notify, dispatch_uid="notices.new_invoices_notify"
+        )
+        for signal in (post_save, post_delete):
+            for model in (Announcement, AnnouncementTarget):
+                signal.connect(receivers.announcements_changed, sender=model, dispatch_uid=f"notices.{model.__name__}")
+        m2m_changed.connect(
+            receivers.announcements_changed, sender=Announcement.points.through, dispatch_uid="notices.points"
         )

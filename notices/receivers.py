@@ -8,6 +8,7 @@ from django.utils import timezone
 from billing.models import Invoice
 from core.db import pk_in
 from core.jobs import enqueue
+from notices import selectors
 
 
 def new_invoices_notify(sender, *, invoice_ids: list[int], **kwargs) -> None:
@@ -17,3 +18,8 @@ def new_invoices_notify(sender, *, invoice_ids: list[int], **kwargs) -> None:
     recent = list(Invoice.objects.filter(pk_in(invoice_ids), issue_date__gte=since).values_list("pk", flat=True))
     if recent:
         enqueue("notices.new_invoices_notify", invoice_ids=recent)
+
+
+def announcements_changed(sender, **kwargs) -> None:
+    """An announcement or its area was saved or deleted (the admin, a shell): drop the list cached for everyone."""
+    selectors.announcements_changed()

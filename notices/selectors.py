@@ -1,15 +1,19 @@
 """Notices reads, scoped to the acting user (accounts.permissions.Scope)."""
 
+import copy
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import TermsVersion, User
-from accounts.permissions import Scope
+from accounts.permissions import Scope, scope_for
 from accounts.selectors import terms_versions
-from core import db
 from notices.models import (
     Announcement,
     AnnouncementTarget,
@@ -35,48 +39,67 @@ def current_announcements(*, now: datetime) -> QuerySet[Announcement]:
 def announcements_for(
     *, user: User, now: datetime, limit: int = DASHBOARD_ANNOUNCEMENTS, scope: Scope | None = None
 ) -> list[Announcement]:
-    """Current announcements, those reaching one of the user's delivery points first (`affects_me`): one query.
+    """Current announcements, those reaching one of the user's delivery points first (`affects_me`).
 
-    `scope`: the user's, when the page has read it; else the rule as subqueries (Scope.unread).
+    From the list cached for everyone (`published_announcements`); `scope`: the user's, when the page has read it.
     """
-    scope = scope if scope is not None else Scope.unread(user)
-    if scope.is_small and db.sql_twins_enabled():
-        return _announcements_for_sql(scope, now, limit)
-    if scope.is_empty:
-        affects_me = Value(False)
-    else:
-        targets = AnnouncementTarget.objects
-        reaches_me = scope.rows(targets, customer="delivery_point__customer_id", point="delivery_point_id")
-        affects_me = Exists(reaches_me.filter(announcement=OuterRef("pk")))
-    return list(
-        Announcement.objects.filter(_current(now))
-        .annotate(affects_me=affects_me)
-        .order_by("-affects_me", "-starts_at", "-id")[:limit]
-    )
+    scope = scope if scope is not None else scope_for(user=user)
+    current = []
+    for published in published_announcements(now=now):
+        announcement = published.announcement
+        if announcement.starts_at <= now and (announcement.ends_at is None or announcement.ends_at > now):
+            shown = copy.copy(announcement)  # the cached instance is shared: mark a copy
+            shown.affects_me = bool(
+                published.customer_ids & scope.full_customer_ids or published.point_ids & scope.partial_point_ids
+            )
+            current.append(shown)
+    current.sort(key=lambda a: not a.affects_me)  # stable: the latest first within each group
+    return current[:limit]
 
 
-# The PostgreSQL twin of the ORM query above (core.db; tests/core/test_sql_twins.py compares the two).
-_ANNOUNCEMENTS_SQL = f"""
-SELECT {db.columns(Announcement, "a")},
-    EXISTS (
-        SELECT 1 FROM notices_announcementtarget t JOIN accounts_deliverypoint dp ON dp.id = t.delivery_point_id
-        WHERE t.announcement_id = a.id
-            AND (dp.customer_id = ANY(%(full)s::bigint[]) OR t.delivery_point_id = ANY(%(points)s::bigint[]))
-    ) AS affects_me
-FROM notices_announcement a
-WHERE a.published AND a.starts_at <= %(now)s AND (a.ends_at IS NULL OR a.ends_at > %(now)s)
-ORDER BY affects_me DESC, a.starts_at DESC, a.id DESC
-LIMIT %(limit)s
-"""
+@dataclass(frozen=True)
+class PublishedAnnouncement:
+    announcement: Announcement
+    point_ids: frozenset[int]  # the delivery points it reaches
+    customer_ids: frozenset[int]  # and their customers
 
 
-def _announcements_for_sql(scope: Scope, now: datetime, limit: int) -> list[Announcement]:
-    announcements = []
-    for row in db.fetch(_ANNOUNCEMENTS_SQL, {**scope.sql_params(), "now": now, "limit": limit}):
-        announcement = db.from_row(Announcement, row)
-        announcement.affects_me = row[-1]
-        announcements.append(announcement)
-    return announcements
+_GENERATION_KEY = "notices:announcements:generation"
+
+
+def published_announcements(*, now: datetime) -> list[PublishedAnnouncement]:
+    """Every published announcement that has not ended by `now`, the latest first, with the points it reaches:
+    cached for everyone until staff change announcements (notices.services.announcements_changed)."""
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(_GENERATION_KEY)
+    key = f"notices:announcements:{generation}"
+    published = cache.get(key)
+    if published is None:
+        announcements = list(
+            Announcement.objects.filter(Q(published=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))).order_by(
+                "-starts_at", "-id"
+            )
+        )
+        reached: dict[int, tuple[set[int], set[int]]] = {a.pk: (set(), set()) for a in announcements}
+        targets = AnnouncementTarget.objects.filter(announcement_id__in=list(reached)).values_list(
+            "announcement_id", "delivery_point_id", "delivery_point__customer_id"
+        )
+        for announcement_id, point_id, customer_id in targets:
+            reached[announcement_id][0].add(point_id)
+            reached[announcement_id][1].add(customer_id)
+        published = [
+            PublishedAnnouncement(a, frozenset(reached[a.pk][0]), frozenset(reached[a.pk][1])) for a in announcements
+        ]
+        cache.set(key, published, settings.IBOK_FRAGMENT_CACHE_SECONDS)
+    return published
+
+
+def announcements_changed() -> None:
+    """Staff published or changed an announcement: once this transaction commits, pages read the list anew. (A new
+    generation rather than a deletion: a page that read the old list just before cannot store it again.)"""
+    transaction.on_commit(lambda: cache.set(_GENERATION_KEY, time.time_ns(), None))
 
 
 @dataclass(frozen=True)

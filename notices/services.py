@@ -538,6 +538,7 @@ def announcement_targets_resolve(*, announcement: Announcement) -> int:
             ignore_conflicts=True,
             batch_size=5000,
         )
+        selectors.announcements_changed()
     return len(point_ids)
 
 
@@ -552,6 +553,7 @@ def announcement_publish(*, announcement: Announcement, now: datetime, actor: Us
     if announcement.street_list and not announcement.city.strip():
         raise AnnouncementInvalid(_("Give the city of the streets."))
     with transaction.atomic():
+        selectors.announcements_changed()
         if not announcement.published:
             AnnouncementTarget.objects.filter(announcement=announcement).delete()
             return 0

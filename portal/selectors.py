@@ -66,20 +66,25 @@ class Dashboard:
 DASHBOARD_MAX_CUSTOMERS = 10  # above this the dashboard shows one customer (the switcher's) and links the overview
 
 
-def dashboard_for(*, scope: Scope, today: date) -> Dashboard:
+def dashboard_scope(*, scope: Scope) -> Scope:
+    """The part of the user's scope the dashboard shows. A scope narrowed by the customer switcher shows its
+    customer; a user of more than DASHBOARD_MAX_CUSTOMERS customers (a property manager) who chose none sees the
+    first by number; the overview shows them all."""
+    if scope.narrowed_to is None and len(scope.everything().customer_ids) > DASHBOARD_MAX_CUSTOMERS:
+        return scope.only(scope.customers().values_list("pk", flat=True).first())
+    return scope
+
+
+def dashboard_for(*, scope: Scope, today: date, last_sync: SyncRun | None = None) -> Dashboard:
     """What the user sees first: balances of their customers, invoices to pay, recent payments, data freshness.
 
-    A scope narrowed by the customer switcher shows its customer. A user of more than DASHBOARD_MAX_CUSTOMERS
-    customers (a property manager) who chose none sees the first by number; the overview shows them all. What a
-    manager of some points sees of the money is billing's rule (billing.selectors.customer_money).
+    The customers are those of dashboard_scope. What a manager of some points sees of the money is billing's rule
+    (billing.selectors.customer_money). `last_sync`: when the caller has read it already.
     """
     customer_count = len(scope.everything().customer_ids)
-    if scope.narrowed_to is None and customer_count > DASHBOARD_MAX_CUSTOMERS:
-        scope = scope.only(scope.customers().values_list("pk", flat=True).first())
-    last_sync = billing_selectors.last_successful_sync()
-    customers = billing_selectors.customer_money(
-        scope=scope, today=today, as_of=last_sync.finished_at if last_sync else None
-    )
+    scope = dashboard_scope(scope=scope)
+    last_sync = last_sync or billing_selectors.last_successful_sync()
+    customers = billing_selectors.customer_money(scope=scope, today=today)
     dues = any(money.dues for money in customers)
     invoices = []
     # Nothing left to pay (dues_by_point reads the same unpaid documents): no need to ask which to pay first.
@@ -102,6 +107,19 @@ def dashboard_for(*, scope: Scope, today: date) -> Dashboard:
         today=today,
         customer_count=customer_count,
     )
+
+
+def dashboard_context(board: Dashboard) -> dict:
+    """The context of the dashboard's cached part (pages/_dashboard_data.html)."""
+    return {
+        "customer_count": board.customer_count,
+        "is_narrowed": board.is_narrowed,
+        "customers": board.customers,
+        "invoices_to_pay": board.invoices_to_pay,
+        "recent_payments": board.recent_payments,
+        "has_many_customers": board.has_many_customers,
+        "today": board.today,
+    }
 
 
 # --- the property manager's overview across customers -----------------------------------------------------------

@@ -13,7 +13,9 @@ from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -23,6 +25,7 @@ from accounts.permissions import request_scope
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from core import selectors as core_selectors
+from core import versions
 from notices import selectors as notices_selectors
 from portal import forms, selectors
 from portal import metrics as portal_metrics
@@ -38,19 +41,33 @@ OUTBOX_MAX_AGE = timedelta(minutes=10)
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    scope = request_scope(request)
-    board = selectors.dashboard_for(scope=scope, today=today)
+    whole = request_scope(request)
+    scope = selectors.dashboard_scope(scope=whole)
+    last_sync = billing_selectors.last_successful_sync()
+    customer_count = len(whole.everything().customer_ids)
+
+    def board() -> str:
+        data = selectors.dashboard_for(scope=whole, today=today, last_sync=last_sync)
+        return render_to_string("pages/_dashboard_data.html", selectors.dashboard_context(data))
+
     context = {
-        "customer_count": board.customer_count,
-        "is_narrowed": board.is_narrowed,
-        "customers": board.customers,
-        "invoices_to_pay": board.invoices_to_pay,
-        "recent_payments": board.recent_payments,
-        "last_sync": board.last_sync,
-        "has_many_customers": board.has_many_customers,
-        "today": today,
-        # Current komunikaty, those reaching the user's delivery points first (one query).
-        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now(), scope=scope),
+        "board": mark_safe(  # noqa: S308 - rendered by our own template, escaped there
+            versions.fragment(
+                "dashboard",
+                customer_ids=scope.customer_ids,
+                identity=(
+                    billing_selectors.scope_identity(scope),
+                    customer_count,
+                    today,
+                    last_sync.pk if last_sync else None,
+                ),
+                render=board,
+            )
+        ),
+        "has_customers": not scope.is_empty,
+        "last_sync": last_sync,
+        # Current komunikaty, those reaching the user's delivery points first (cached for everyone).
+        "announcements": notices_selectors.announcements_for(user=request.user, now=timezone.now(), scope=whole),
     }
     return render(request, "pages/dashboard.html", context)
 

@@ -122,7 +122,7 @@ def unread_total(*, user: User, scope: Scope | None = None) -> int:
 # The PostgreSQL twin of the ORM count above (core.db; tests/core/test_sql_twins.py compares the two): shown on
 # every page. A case is visible by its customer or delivery point (Scope.cases), the latter's customer included.
 _UNREAD_TOTAL_SQL = """
-SELECT count(*) FROM tickets_message m
+SELECT count(*) AS unread FROM tickets_message m
 WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
     SELECT id FROM tickets_case
     WHERE customer_id = ANY(%(full)s::bigint[]) OR delivery_point_id = ANY(%(points)s::bigint[])
@@ -136,7 +136,7 @@ WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
 def _unread_total_sql(scope: Scope) -> int:
     if scope.is_empty:
         return 0
-    return db.fetch(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0][0]
+    return db.fetch_named(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0]["unread"]
 
 
 def access_attachment(scope: Scope, attachment_id: int) -> Attachment:

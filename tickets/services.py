@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessRole, Customer, DeliveryPoint, User
+from core import versions
 from core.emails import absolute_url, render_email, send_email
 from core.jobs import enqueue
 from core.services import audit_record, outbox_put
@@ -116,6 +117,7 @@ def case_open(
         last_message_at=now,
     )
     message = Message.objects.create(case=case, sender=Sender.CUSTOMER, author=opened_by, body=description, sent_at=now)
+    versions.bump([customer.pk])
     _attach(now=now, message=message, checked_files=checked_files)
     if case_type in BILLING_ACTION_CASE_TYPES:
         outbox_put(
@@ -158,12 +160,14 @@ def case_reply(
     if case.status == CaseStatus.WAITING_FOR_CUSTOMER:
         case.status = CaseStatus.IN_PROGRESS
     case.save(update_fields=["last_message_at", "status"])
+    versions.bump([case.customer_id])
     return message
 
 
 def case_mark_read(*, now: datetime, case: Case, reader: str) -> int:
     """Mark what the other side wrote as read by `reader` (Sender.CUSTOMER or Sender.STAFF); returns how many."""
     other = Sender.STAFF if reader == Sender.CUSTOMER else Sender.CUSTOMER
+    # No data version bump: read marks show only in the unread-cases badge, which no cached page holds.
     return Message.objects.filter(case=case, sender=other, read_at__isnull=True).update(read_at=now)
 
 
@@ -176,6 +180,7 @@ def case_reopen(*, now: datetime, case: Case, actor: User) -> Case:
     case.status = CaseStatus.IN_PROGRESS
     case.closed_at = None
     case.save(update_fields=["status", "closed_at"])
+    versions.bump([case.customer_id])
     audit_record(now=now, action="case.reopen", actor=actor, target=case)
     return case
 
@@ -221,6 +226,7 @@ def case_staff_update(
         changes["assigned_to"] = [locked.assigned_to_id, assigned_to.pk if assigned_to else None]
         locked.assigned_to = assigned_to
     locked.save(update_fields=["status", "closed_at", "assigned_to", "last_message_at"])
+    versions.bump([locked.customer_id])
     if "status" in changes or "assigned_to" in changes:
         audit_record(now=now, action="case.staff_update", actor=actor, target=locked, details=changes)
     return locked

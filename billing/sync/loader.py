@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from billing import signals
+from billing import signals, versions
 from billing.models import Invoice, InvoiceLine, PaymentAllocation
 from billing.sync import bulk
 from billing.sync.contract import REFUSED, Entity, Row, read_manifest
@@ -275,6 +275,7 @@ class Loader:
         attnames += [ref.attname for ref in entity.refs]
         values = [(row.external_id, row.changed_at, *(row.values[a] for a in attnames[2:])) for row in rows]
         written = bulk.upsert(model, attnames, values)
+        versions.rows_changed(model, written.values())
         if entity.after_write:
             entity.after_write(rows, written, [pk for ext, pk in written.items() if ext in existing])
         # Counted only once everything of the chunk is written: a rolled-back chunk counts nothing.
@@ -300,7 +301,9 @@ class Loader:
             doomed = [ext for _, ext, changed in part if ext in stored and stored[ext] <= changed]
             if doomed:
                 with transaction.atomic():
-                    entity.model.objects.filter(external_id__in=doomed).delete()
+                    doomed_rows = entity.model.objects.filter(external_id__in=doomed)
+                    versions.rows_changed(entity.model, doomed_rows.values("pk"))
+                    doomed_rows.delete()
             self.counts[entity.name].deleted += len(doomed)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from psycopg.errors import DeadlockDetected, SerializationFailure
 
-from billing import signals
+from billing import signals, versions
 from billing.models import Invoice
 from billing.sync.contract import REFUSED, STAGE, WRITTEN, Entity, SqlTwin
 from billing.sync.parsers import Json, a_datetime, sql_null, sql_strip, text
@@ -156,6 +156,7 @@ class SetBasedChunks:
                 cursor.execute(self.upsert)
                 for statement in self.children:
                     cursor.execute(statement)
+                versions.rows_changed(self.entity.model, select=f"SELECT id FROM {WRITTEN}")
                 cursor.execute(
                     f"SELECT (SELECT count(*) FROM {self.parsed} WHERE _ok AND NOT _deleted), "
                     f"count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM {WRITTEN}"

@@ -152,8 +152,36 @@ def test_a_notification_for_another_payment_records_nothing(client, customer_use
     assert not OnlinePayment.objects.filter(paid_at__isnull=False).exists()
 
 
+def sync_payment(tmp_path, customer, reference: str, invoices) -> None:
+    """The billing system's next batch: the online payment booked, settling the invoices (a real sync)."""
+    from django.utils import timezone
+
+    from billing.services import batch_import
+
+    batch = tmp_path / "booked"
+    batch.mkdir()
+    (batch / "manifest.json").write_text(
+        json.dumps({"contract_version": 1, "generated_at": "2026-11-21T10:00:00+00:00", "cursor": "c2", "full": False})
+    )
+    record = {
+        "id": f"WPL-{reference}",
+        "changed_at": timezone.now().isoformat(),
+        "customer_id": customer.external_id,
+        "paid_date": "2026-11-20",
+        "amount": str(sum(invoice.outstanding for invoice in invoices)),
+        "channel": "ONLINE",
+        "title": "Płatność online",
+        "portal_reference": reference,
+        "allocations": [
+            {"invoice_id": invoice.external_id, "amount": str(invoice.outstanding)} for invoice in invoices
+        ],
+    }
+    (batch / "payments.jsonl").write_text(json.dumps(record) + "\n")
+    batch_import(folder=batch, clock=timezone.now)
+
+
 def test_paid_invoices_show_payment_in_progress_until_the_billing_system_books_them(
-    client, customer, customer_user, two_invoices
+    client, customer, customer_user, two_invoices, tmp_path
 ):
     client.force_login(customer_user)
     registration = start_payment(client, two_invoices)
@@ -164,10 +192,7 @@ def test_paid_invoices_show_payment_in_progress_until_the_billing_system_books_t
     assert listed.content.decode().count("Płatność w toku") == 2
     assert not client.get(reverse("billing:pay")).context["rows"]  # nothing left to choose
 
-    factories.PaymentFactory(customer=customer, channel="ONLINE", portal_reference=reference)
-    for invoice in two_invoices:
-        invoice.outstanding = Decimal("0.00")
-        invoice.save()
+    sync_payment(tmp_path, customer, reference, two_invoices)  # the billing system books it
 
     booked = client.get(reverse("billing:index"))
     assert "Płatność w toku" not in booked.content.decode()
