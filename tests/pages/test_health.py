@@ -9,6 +9,7 @@ from django.utils import timezone
 from core import services as core_services
 from core.models import OutboxMessage, QueuedTask
 from tests import factories
+from tests.outbox_contract import documented_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_a_message_to_billing_undelivered_for_more_than_ten_minutes_turns_the_he
         kind="contact_change",
         customer_number="100520",
         idempotency_key="health-1",
-        payload={},
+        payload=documented_examples()["contact_change"],
     )
 
     waiting = staff_client.get(reverse("pages:health"))
