@@ -62,6 +62,10 @@ class TermsAcceptanceMiddleware:
             reverse("accounts:terms"),
             reverse("account_logout"),
             reverse("pages:accessibility"),
+            # The installable portal's files: a browser fetches them itself and cannot follow to the terms.
+            reverse("pages:manifest"),
+            reverse("pages:service-worker"),
+            reverse("pages:offline"),
             settings.STATIC_URL,
             "/i18n/",
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal import installable, views
 
 app_name = "pages"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("refresh/", views.data_refresh, name="data-refresh"),
     path("health/", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
+    path("manifest.webmanifest", installable.manifest, name="manifest"),
+    path("sw.js", installable.service_worker, name="service-worker"),
+    path("offline/", installable.offline, name="offline"),
     path("properties/", views.manager_overview, name="manager-overview"),
     path("properties/export.csv", views.manager_overview_csv, name="manager-overview-csv"),
     path("properties/pay/", views.manager_pay, name="manager-pay"),
