@@ -64,6 +64,7 @@ class TermsAcceptanceMiddleware:
             reverse("pages:accessibility"),
             settings.STATIC_URL,
             "/i18n/",
+            "/api/",  # the API answers in JSON; an app shows the terms itself (docs/api.md)
         )
 
 
