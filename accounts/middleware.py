@@ -68,6 +68,7 @@ class TermsAcceptanceMiddleware:
             reverse("pages:offline"),
             settings.STATIC_URL,
             "/i18n/",
+            "/api/",  # the API answers in JSON; an app shows the terms itself (docs/api.md)
         )
 
 

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "tickets",
     "einvoice",
     "notices",
+    "ninja",
+    "api",
 ]
 # The simulated billing system and its commands (demo/): for the demo, the tests and the benches, never production.
 IBOK_DEMO = env_bool("IBOK_DEMO", default=DEBUG)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]

@@ -85,6 +85,23 @@ MATRIX: dict[str, list[Case]] = {
     "pages:manager-overview-csv": [Case(expect=signed_in())],
     "pages:manager-pay": [Case(expect=signed_in())],
     "pages:manager-pay-batch": [Case(expect=signed_in())],
+    # --- the JSON API (api/v1.py): signed in by session here, by token in tests/api; anonymous gets 401 ----------
+    "api-v1:api-root": [Case(expect=public(404), leak_check=False)],
+    "api-v1:openapi-json": [Case(expect=public())],
+    "api-v1:openapi-view": [Case(expect=public())],
+    "api-v1:me": [Case(expect=signed_in(anonymous=401))],
+    "api-v1:balance": [
+        Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect={**of_a(partial_ok=404), "anonymous": 401}),
+    ],
+    "api-v1:invoices": [Case(expect=signed_in(anonymous=401))],
+    "api-v1:invoice": [
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect={**of_a(), "anonymous": 401}),
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect={**of_a(first_point=False), "anonymous": 401}),
+    ],
+    "api-v1:invoice_pdf": [
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect={**of_a(), "anonymous": 401}),
+        Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect={**of_a(first_point=False), "anonymous": 401}),
+    ],
     # --- accounts ----------------------------------------------------------------------------------------------
     "accounts:register": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": 200})],
     "accounts:register-sent": [Case(expect=public())],
