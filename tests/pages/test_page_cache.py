@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from billing.sync.importer import Loader
+from billing.sync.loader import Loader
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
