@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from billing.sync.loader import Loader
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.models import Customer
 from billing.models import OnlinePayment
+from billing.sync.loader import Loader
 from core import versions
 from meters import services as meters_services
 from notices import services as notices_services
