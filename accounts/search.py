@@ -56,8 +56,9 @@ def customers_matching(term: str) -> QuerySet[Customer]:
     return Customer.objects.filter(customer_condition(term))
 
 
-def customer_ids_matching(term: str, *, limit: int = MAX_CUSTOMERS) -> tuple[list[int], bool]:
-    """The ids of the customers the term finds (at most `limit`), and whether more were found."""
+def customer_ids_matching(term: str, *, limit: int | None = None) -> tuple[list[int], bool]:
+    """The ids of the customers the term finds (at most `limit`, MAX_CUSTOMERS by default), and whether more were."""
+    limit = MAX_CUSTOMERS if limit is None else limit
     ids = list(customers_matching(term).order_by("id").values_list("id", flat=True)[: limit + 1])
     return ids[:limit], len(ids) > limit
 

@@ -95,7 +95,7 @@ class LargeListMixin:
 # --- Billing-system data is read-only --------------------------------------------------------------------------------
 
 OVERRIDE_SESSION_KEY = "ibok_admin_override_until"
-OVERRIDE_MINUTES = 15
+OVERRIDE_MINUTES = 15  # templates/admin/ibok_index.html says so
 
 
 def override_until(request: HttpRequest) -> datetime | None:
