@@ -26,7 +26,7 @@ from billing.models import (
     PaymentAllocation,
     SyncRun,
 )
-from core.admin import BillingMirrorMixin, LargeListMixin
+from core.admin import BillingMirrorMixin, IndexedValuesFilter, LargeListMixin
 from core.services import audit_record
 
 
@@ -209,9 +209,8 @@ admin.site.unregister(GetpaidPayment)
 
 
 @admin.register(GetpaidPayment)
-class BrokerPaymentAdmin(GetpaidPaymentAdmin):
-    date_hierarchy = None
-    list_filter = ["status", "backend", "created_on"]
+class BrokerPaymentAdmin(LargeListMixin, GetpaidPaymentAdmin):
+    list_filter = ["status", ("backend", IndexedValuesFilter), "created_on"]
     actions = ["charge_pre_authorised", "release_locks", "refund"]
 
     @admin.action(description=_("Charge the selected pre-authorised payments"))
