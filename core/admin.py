@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -157,9 +158,6 @@ class AuditLogEntryAdmin(LargeListMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        from django.contrib.auth import get_user_model
-        from django.db.models import Q
-
         actors = list(
             get_user_model().objects.filter(Q(username=term) | Q(email__iexact=term)).values_list("pk", flat=True)
         )
@@ -205,6 +203,4 @@ class OutboxMessageAdmin(LargeListMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        from django.db.models import Q
-
         return queryset.filter(Q(customer_number=term) | Q(idempotency_key=term)), False
