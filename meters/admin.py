@@ -40,6 +40,10 @@ class MeterAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.
     list_filter = ["kind", "medium", ("removed_date", admin.EmptyFieldListFilter), "legalization_valid_until"]
     search_fields = ["=serial_number", "=delivery_point__code", "=delivery_point__customer__number"]
     search_exact_fields = ("serial_number",)
+    search_help_text = _(
+        "A meter's serial number, a delivery point or customer number exactly; or words (three letters or more) "
+        "from the customer's name, street or e-mail."
+    )
     list_select_related = ["delivery_point"]
     autocomplete_fields = ["delivery_point"]
     inlines = [ReadingInline]
