@@ -1,5 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from allauth.account.forms import ResetPasswordForm
+from allauth.mfa.models import Authenticator
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -30,6 +32,8 @@ from accounts.models import (
     TermsVersion,
     User,
 )
+from accounts.search import CustomerListSearchMixin, CustomerSearchMixin
+from core.admin import BillingMirrorMixin, IndexedValuesFilter, LargeListMixin
 
 # The admin's login is allauth's: the same throttling, and the second factor for staff who set one up
 # (accounts.middleware.StaffMfaRequiredMiddleware makes every staff member set one up before the admin opens).
@@ -62,16 +66,21 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LargeListMixin, BaseUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     search_fields = ["username", "email", "first_name", "last_name", "=customer_accesses__customer__number"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
         (_("Portal"), {"fields": ["phone", "language", "login_history"]}),
     ]
-    readonly_fields = ["login_history"]
+    readonly_fields = ["login_history", "last_login", "date_joined"]
+    # Plain multiple selects: Django's two-box widget puts aria-label on a span (axe: aria-prohibited-attr).
+    filter_horizontal = ()
     inlines = [CustomerAccessInline, ConsentInline]
     actions = ["unlock", "send_password_reset"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # an account is closed through a deletion request, which keeps the legal records
 
     @admin.display(description=_("login history"))
     def login_history(self, obj: User) -> str:
@@ -107,7 +116,7 @@ class UserAdmin(BaseUserAdmin):
         )
 
 
-class ContractInline(admin.TabularInline):
+class ContractInline(BillingMirrorMixin, admin.TabularInline):
     model = Contract
     extra = 0
     fields = ["number", "kind", "signed_date", "valid_from", "valid_until"]
@@ -117,10 +126,12 @@ class ContractInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ExportMixin, admin.ModelAdmin):
+class CustomerAdmin(LargeListMixin, BillingMirrorMixin, CustomerListSearchMixin, ExportMixin, admin.ModelAdmin):
+    """Read-only: customers come from the billing system. Searched through accounts.search (indexed)."""
+
     list_display = ["number", "name", "kind", "city", "address_line", "email", "source_updated_at"]
-    list_filter = ["kind", "city"]
-    search_fields = ["=number", "name", "street", "city", "email", "nip", "=external_id"]
+    list_filter = ["kind", ("city", IndexedValuesFilter)]
+    search_fields = ["=number", "=nip", "=external_id", "name", "street", "email"]
     readonly_fields = ["external_id", "source_updated_at"]
     inlines = [ContractInline]
 
@@ -130,20 +141,22 @@ class CustomerAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.ModelAdmin):
     list_display = ["number", "customer", "kind", "signed_date", "valid_from", "valid_until"]
-    list_filter = ["kind", ("valid_until", admin.EmptyFieldListFilter)]
+    list_filter = ["kind", ("valid_until", admin.EmptyFieldListFilter), "signed_date"]
     search_fields = ["=number", "=customer__number", "customer__name"]
+    search_exact_fields = ("number",)
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
-    date_hierarchy = "signed_date"
 
 
 @admin.register(DeliveryPoint)
-class DeliveryPointAdmin(admin.ModelAdmin):
+class DeliveryPointAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.ModelAdmin):
     list_display = ["code", "customer", "service", "tariff_group", "street", "building", "apartment", "city"]
-    list_filter = ["service", "tariff_group", "city"]
-    search_fields = ["=code", "=customer__number", "customer__name", "street", "city"]
+    list_filter = ["service", ("city", IndexedValuesFilter)]
+    search_fields = ["=code", "=customer__number", "customer__name", "street"]
+    search_exact_fields = ("code",)
+    search_text_fields = ("street",)
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "contract"]
 
@@ -156,8 +169,7 @@ class CustomerAccessAdmin(admin.ModelAdmin):
     list_filter = ["role", "all_points"]
     search_fields = ["user__username", "user__email", "=customer__number", "customer__name"]
     list_select_related = ["user", "customer"]
-    autocomplete_fields = ["user", "customer"]
-    filter_horizontal = ["points"]
+    autocomplete_fields = ["user", "customer", "points"]
     exclude = ["manager_notified_at"]
 
     def save_related(self, request, form, formsets, change) -> None:
@@ -324,7 +336,7 @@ class ManagerRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(admin.ModelAdmin):
+class LoginEventAdmin(LargeListMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "identifier", "user", "succeeded", "ip_address", "user_agent"]
     list_filter = ["succeeded", ("occurred_at", admin.DateFieldListFilter)]
     search_fields = [
@@ -335,7 +347,6 @@ class LoginEventAdmin(admin.ModelAdmin):
         "=user__customer_accesses__customer__number",
     ]
     list_select_related = ["user"]
-    date_hierarchy = "occurred_at"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -398,6 +409,9 @@ class ConsentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a legal record: a withdrawal is a new consent row, never a deletion
+
 
 @admin.register(ContactChange)
 class ContactChangeAdmin(admin.ModelAdmin):
@@ -450,3 +464,57 @@ class DeletionRequestAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject"))
     def mark_rejected(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
         self._close(request, queryset, DeletionRequestStatus.REJECTED)
+
+
+# allauth's second factors: its model has no verbose names and its admin lets staff type in secrets. Here staff see
+# who has which factor and may remove a lost one (the user then sets a new one up); nothing is added or edited.
+# The model's names are set on its options only (what migrations read, Meta's original attributes, is untouched).
+apps.get_app_config("mfa").verbose_name = _("Two-factor authentication")
+Authenticator._meta.verbose_name = _("second factor")
+Authenticator._meta.verbose_name_plural = _("second factors")
+admin.site.unregister(Authenticator)
+
+
+class AuthenticatorTypeFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return Authenticator.Type.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ["account", "kind", "created", "last_used"]
+    list_filter = [AuthenticatorTypeFilter]
+    search_fields = ["=user__username", "=user__email"]
+    search_help_text = _("A username or e-mail, exactly.")
+    list_select_related = ["user"]
+    fields = ["account", "kind", "created", "last_used"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def account(self, obj: Authenticator) -> str:
+        return str(obj.user)
+
+    @admin.display(description=_("kind"), ordering="type")
+    def kind(self, obj: Authenticator) -> str:
+        return obj.get_type_display()
+
+    @admin.display(description=_("set up at"), ordering="created_at")
+    def created(self, obj: Authenticator):
+        return obj.created_at
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used(self, obj: Authenticator):
+        return obj.last_used_at
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -71,7 +73,17 @@ class Customer(SyncedModel, Address):
                 name="accounts_customer_bank_account_26_digits",
             ),
         ]
-        indexes = [models.Index(fields=["name"], name="accounts_customer_name_idx")]
+        indexes = [
+            models.Index(fields=["name"], name="accounts_customer_name_idx"),
+            # The office's search (accounts.search): a number typed in any case, a NIP, and words inside the name,
+            # the street and the e-mail (pg_trgm trigrams, upper-cased as Django's icontains compares).
+            models.Index(Upper("number"), name="accounts_cust_number_upper_idx"),
+            models.Index(fields=["nip"], name="accounts_customer_nip_idx"),
+            models.Index(fields=["city"], name="accounts_customer_city_idx"),  # the list's city filter
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="accounts_cust_name_trgm_idx"),
+            GinIndex(OpClass(Upper("street"), name="gin_trgm_ops"), name="accounts_cust_street_trgm_idx"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="accounts_cust_email_trgm_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

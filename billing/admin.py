@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -6,10 +7,13 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from getpaid.admin import PaymentAdmin as GetpaidPaymentAdmin
 from getpaid.models import Payment as GetpaidPayment
+from getpaid_core.enums import PaymentStatus as GetpaidStatus
 from import_export.admin import ExportMixin
 
 from accounts.models import Customer
+from accounts.search import CustomerSearchMixin
 from billing.models import (
     BrokerEvent,
     CalendarFeed,
@@ -22,46 +26,52 @@ from billing.models import (
     PaymentAllocation,
     SyncRun,
 )
+from core.admin import BillingMirrorMixin, IndexedValuesFilter, LargeListMixin
 from core.jobs import enqueue
 from core.services import audit_record
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(BillingMirrorMixin, admin.TabularInline):
     model = InvoiceLine
     extra = 0
     fields = ["position", "description", "quantity", "unit", "unit_price_net", "net", "vat_rate", "vat", "gross"]
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(BillingMirrorMixin, admin.TabularInline):
     model = PaymentAllocation
     extra = 0
     autocomplete_fields = ["invoice"]
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ExportMixin, admin.ModelAdmin):
+class InvoiceAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, ExportMixin, admin.ModelAdmin):
+    """Read-only: invoices come from the billing system. The search finds the customers first (accounts.search),
+    then the invoices by their exact number or KSeF number or by those customers' ids."""
+
     list_display = ["number", "customer", "kind", "issue_date", "due_date", "gross", "outstanding", "ksef_number"]
     list_filter = ["kind", "issue_date", "due_date"]
-    search_fields = ["=number", "=customer__number", "customer__name", "=ksef_number"]
+    search_fields = ["=number", "=ksef_number", "=customer__number", "customer__name"]
+    search_exact_fields = ("number", "ksef_number")
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "delivery_point", "corrected_invoice"]
-    date_hierarchy = "issue_date"
+    ordering = ["-issue_date", "-id"]
     inlines = [InvoiceLineInline]
 
 
 @admin.register(Payment)
-class PaymentAdmin(ExportMixin, admin.ModelAdmin):
+class PaymentAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, ExportMixin, admin.ModelAdmin):
     list_display = ["external_id", "customer", "paid_date", "amount", "channel", "title", "portal_reference"]
     list_filter = ["channel", "paid_date"]
-    search_fields = ["=external_id", "=customer__number", "customer__name", "title", "=portal_reference"]
+    search_fields = ["=external_id", "=portal_reference", "=customer__number", "customer__name"]
+    search_exact_fields = ("external_id", "portal_reference")
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
-    date_hierarchy = "paid_date"
+    ordering = ["-paid_date", "-id"]
     inlines = [AllocationInline]
 
 
 @admin.register(CustomerBalance)
-class CustomerBalanceAdmin(admin.ModelAdmin):
+class CustomerBalanceAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.ModelAdmin):
     list_display = ["customer", "balance", "overdue", "as_of"]
     search_fields = ["=customer__number", "customer__name"]
     list_select_related = ["customer"]
@@ -69,9 +79,10 @@ class CustomerBalanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(LargeListMixin, admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "source", "status", "created", "updated", "rejected"]
     list_filter = ["status"]
+    ordering = ["-started_at", "-id"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
     @admin.display(description=_("created"))
@@ -153,14 +164,14 @@ class BrokerPaymentInline(admin.TabularInline):
 
 
 @admin.register(OnlinePayment)
-class OnlinePaymentAdmin(admin.ModelAdmin):
+class OnlinePaymentAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
     """Online payments with the broker's side (django-getpaid) and every notification the broker sent."""
 
     list_display = ["reference", "customer", "created_at", "total", "paid_at", "broker_reference"]
     list_filter = [("paid_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["=reference", "=broker_reference", "=customer__number", "customer__name"]
+    search_exact_fields = ("reference", "broker_reference")
     list_select_related = ["customer"]
-    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OnlinePayment._meta.fields]
     inlines = [OnlinePaymentItemInline, BrokerPaymentInline, BrokerEventInline]
 
@@ -192,3 +203,41 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# django-getpaid's own admin, with its words in the portal's catalogs (the library ships none) and no date
+# drill-down; its app is named for what it holds.
+apps.get_app_config("getpaid").verbose_name = _("Payment broker")
+admin.site.unregister(GetpaidPayment)
+
+
+@admin.register(GetpaidPayment)
+class BrokerPaymentAdmin(LargeListMixin, GetpaidPaymentAdmin):
+    list_filter = ["status", ("backend", IndexedValuesFilter), "created_on"]
+    actions = ["charge_pre_authorised", "release_locks", "refund"]
+
+    @admin.action(description=_("Charge the selected pre-authorised payments"))
+    def charge_pre_authorised(self, request: HttpRequest, queryset) -> None:
+        self._run(
+            request, queryset, GetpaidStatus.PRE_AUTH, "charge", _("Charged: {count}."), _("Not charged: {count}.")
+        )
+
+    @admin.action(description=_("Release the locks on the selected payments"))
+    def release_locks(self, request: HttpRequest, queryset) -> None:
+        self._run(
+            request, queryset, GetpaidStatus.PRE_AUTH, "release_lock", _("Locks released: {count}."),
+            _("Locks not released: {count}."),
+        )  # fmt: skip
+
+    @admin.action(description=_("Start refunds of the selected paid payments"))
+    def refund(self, request: HttpRequest, queryset) -> None:
+        self._run(
+            request, queryset, GetpaidStatus.PAID, "start_refund", _("Refunds started: {count}."),
+            _("Refunds not started: {count}."),
+        )  # fmt: skip
+
+    def _run(self, request, queryset, status, method_name, success, failure) -> None:
+        self._apply_payment_action(
+            request, queryset, status=status, method_name=method_name, success_message=str(success),
+            failure_message=str(failure),
+        )  # fmt: skip

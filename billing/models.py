@@ -93,6 +93,10 @@ class Invoice(SyncedModel):
             models.Index(
                 fields=["customer", "due_date"], name="billing_invoice_due_idx", condition=Q(outstanding__gt=0)
             ),
+            # The office's list: newest first, filtered by issue date.
+            models.Index(fields=["issue_date", "id"], name="billing_invoice_issue_idx"),
+            # The office's search by KSeF number.
+            models.Index(fields=["ksef_number"], name="billing_invoice_ksef_idx", condition=~Q(ksef_number="")),
         ]
 
     def __str__(self) -> str:
@@ -178,6 +182,8 @@ class Payment(SyncedModel):
             models.Index(
                 fields=["portal_reference"], name="billing_payment_portal_ref_idx", condition=~Q(portal_reference="")
             ),
+            # The office's list: newest first, filtered by payment date.
+            models.Index(fields=["paid_date", "id"], name="billing_payment_paid_idx"),
         ]
 
     def __str__(self) -> str:

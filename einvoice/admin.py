@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.validators import FileExtensionValidator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,7 +18,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.search import CustomerSearchMixin
+from billing.models import Invoice
 from core import uploads
+from core.admin import LargeListMixin
 from einvoice import selectors, services
 from einvoice.models import (
     AddressVerification,
@@ -87,14 +90,14 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
     """The queue of e-invoice requests: every consent with its state; filter by state, source, waiting links."""
 
     list_display = ["customer", "status", "source", "email", "accepted_at", "active_from", "ends_on", "case_link"]
     list_filter = ["status", "source", WaitingFilter, "accepted_at"]
     search_fields = ["=customer__number", "customer__name", "email"]
+    search_exact_fields = ("email",)
     list_select_related = ["customer"]
-    date_hierarchy = "accepted_at"
     ordering = ["-accepted_at", "-id"]
     inlines = [EventInline, VerificationInline]
 
@@ -267,19 +270,22 @@ class PaperFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
     """Invoices e-mailed to e-invoice customers; failures stay here for staff, who may send them again."""
 
     list_display = ["invoice", "customer", "email", "status", "attempts", "created_at", "sent_at", "last_error"]
     list_filter = ["status", "created_at"]
     search_fields = ["=invoice__number", "=customer__number", "email"]
+    search_exact_fields = ("email",)
     list_select_related = ["invoice", "customer"]
-    date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     actions = ["send_again"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [field.name for field in Delivery._meta.fields]
+
+    def search_extra(self, term: str) -> Q:
+        return Q(invoice__in=list(Invoice.objects.filter(number=term).values_list("id", flat=True)))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

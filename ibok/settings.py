@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # index expressions with operator classes (pg_trgm), trigram lookups
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 admin.site.index_template = "admin/ibok_index.html"  # the billing sync alarm above the app list
-admin.site.site_header = "iBOK"
 
 urlpatterns = [
     path("", include("portal.urls")),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import LargeListMixin
 from notices import documents, services
 from notices.models import Announcement, Document, LocalSms, Notification, NotificationStatus, PhoneVerification
 
@@ -135,14 +136,13 @@ class FailedFirst(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(LargeListMixin, admin.ModelAdmin):
     """The log of every notification: staff see what went to whom, and the failures (filter: Failed)."""
 
     list_display = ["created_at", "kind", "channel", "recipient", "customer", "status", "attempts", "sent_at"]
     list_filter = [FailedFirst, "kind", "channel", "created_at"]
     search_fields = ["recipient", "=customer__number", "user__username", "user__email", "subject", "object_key"]
     list_select_related = ["customer"]
-    date_hierarchy = "created_at"
     actions = ["retry_failed"]
     readonly_fields = [
         "user",

@@ -106,7 +106,11 @@ class Case(models.Model):
             ),
             models.CheckConstraint(condition=~Q(subject=""), name="tickets_case_subject_not_empty"),
         ]
-        indexes = [models.Index(fields=["customer", "-opened_at"], name="tickets_case_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-opened_at"], name="tickets_case_customer_idx"),
+            # The office's queue sorts by the last message.
+            models.Index(fields=["last_message_at", "id"], name="tickets_case_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.subject}"
@@ -151,6 +155,12 @@ class Message(models.Model):
                 fields=["case"],
                 condition=Q(sender="STAFF", read_at__isnull=True),
                 name="tickets_message_unread_idx",
+            ),
+            # The office's queue: the customer's messages no clerk has read yet, counted per case on the page.
+            models.Index(
+                fields=["case"],
+                condition=Q(sender="CUSTOMER", read_at__isnull=True),
+                name="tickets_msg_unread_cust_idx",
             ),
         ]
 

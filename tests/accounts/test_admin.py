@@ -26,7 +26,7 @@ def staff_client(client):
 @pytest.mark.parametrize("query", ["customer_number", "email"])
 def test_staff_find_a_user_by_customer_number_or_email(staff_client, customer, customer_user, query):
     term = customer.number if query == "customer_number" else customer_user.email
-    other = factories.UserFactory()
+    other = factories.UserFactory(username="inny.uzytkownik")  # not from the sequence customer numbers share
 
     response = staff_client.get(reverse("admin:accounts_user_changelist"), {"q": term})
 
