@@ -12,8 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
+from accounts.reauth import reauthentication_required
 from accounts.middleware import terms_recheck
 from accounts.models import Customer, User
+from core.models import SecurityEventKind
+from core.security import security_event_record
 
 RECAPTCHA_CSP = {
     "script-src": ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
@@ -23,6 +26,17 @@ RECAPTCHA_CSP = {
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
+
+
+def _throttled(request: HttpRequest, *, identifier: str, form_name: str) -> None:
+    """A registration-like attempt refused by the throttle: into the security log."""
+    security_event_record(
+        now=timezone.now(),
+        kind=SecurityEventKind.REGISTRATION_THROTTLED,
+        ip_address=http.client_ip(request),
+        identifier=identifier,
+        details={"form": form_name},
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -36,6 +50,7 @@ def register(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many registration attempts. Please wait an hour and try again."))
+        _throttled(request, identifier=request.POST.get("customer_number", ""), form_name="register")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data
@@ -176,6 +191,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauthentication_required  # the phone that gets SMS codes and the address for letters
 def contact_update(request: HttpRequest) -> HttpResponse:
     form = forms.ContactForm(request.POST, customers=permissions.base_data_customers(user=request.user))
     if form.is_valid():
@@ -234,6 +250,7 @@ def customer_add(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many attempts. Please wait an hour and try again."))
+        _throttled(request, identifier=request.POST.get("customer_number", ""), form_name="customer_add")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data
@@ -319,6 +336,7 @@ def manager_request(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many requests. Please wait an hour and try again."))
+        _throttled(request, identifier="nip:" + request.POST.get("nip", ""), form_name="manager_request")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data

@@ -75,6 +75,7 @@ if IBOK_DEMO:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.AllowedMethodsMiddleware",  # PUT, DELETE, TRACE, OPTIONS …: 405 everywhere
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SessionIdleTimeoutMiddleware",
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -163,12 +166,21 @@ AUTHENTICATION_BACKENDS = [
     "accounts.auth_backends.AuthenticationBackend",
     "accounts.auth_backends.CustomerNumberBackend",  # any customer number the user owns
 ]
+# Passwords after NIST SP 800-63B: a longer minimum; passphrases of IBOK_PASSPHRASE_LENGTH characters or more (any
+# script, Polish letters included) skip the utilities' character-class rule; nothing containing the utility's name,
+# its town, the customer number or the e-mail, nothing on the common-passwords list (Django's and a Polish one).
+IBOK_PASSWORD_MIN_LENGTH = env_int("IBOK_PASSWORD_MIN_LENGTH", 10)
+IBOK_PASSPHRASE_LENGTH = env_int("IBOK_PASSPHRASE_LENGTH", 16)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": IBOK_PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "accounts.validators.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "accounts.validators.CharacterClassesValidator"},  # upper, lower, digit
+    {"NAME": "accounts.validators.CharacterClassesValidator"},  # upper, lower, digit; not for passphrases
+    {"NAME": "accounts.validators.ContextWordsValidator"},  # utility, town, customer number, e-mail
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "pages:dashboard"
@@ -182,6 +194,10 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "ibok_register": "20/
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_CHANGE_EMAIL = True  # a new address replaces the old one once its link is clicked
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # also the life of the registration link
+# Changing the e-mail address, the SMS phone, the second factors (and any guarded view, accounts.reauth) asks for
+# the password or the second factor again when the sign-in is older than this.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("IBOK_REAUTHENTICATION_SECONDS", 5 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
@@ -194,6 +210,8 @@ SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
 # rather than writing it on every request.
 IBOK_SESSION_REFRESH_SECONDS = env_int("IBOK_SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# However active, a session ends this long after the sign-in (accounts.middleware.SessionLifetimeMiddleware).
+IBOK_SESSION_MAX_AGE_SECONDS = env_int("IBOK_SESSION_MAX_AGE_SECONDS", 12 * 60 * 60)
 
 # Language and time: Polish first; English and Ukrainian switchable.
 LANGUAGE_CODE = "pl"
@@ -246,11 +264,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix: the browser keeps these cookies only when set over HTTPS for this very host, path /, no Domain.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-ibok_session"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-ibok_csrf"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Number of reverse proxies in front of the portal; the client address is taken from X-Forwarded-For accordingly.
 IBOK_TRUSTED_PROXY_COUNT = env_int("IBOK_TRUSTED_PROXY_COUNT", 0)
+# Browser features no page of the portal uses (core.middleware.SecurityHeadersMiddleware).
+IBOK_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
 ALLAUTH_TRUSTED_PROXY_COUNT = IBOK_TRUSTED_PROXY_COUNT
 
 CONTENT_SECURITY_POLICY = {
@@ -263,7 +288,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
-        "base-uri": [SELF],
+        "base-uri": [NONE],
         "object-src": [NONE],
     }
 }
@@ -292,6 +317,8 @@ LOGGING = {
 IBOK_UTILITY_NAME = os.environ.get("IBOK_UTILITY_NAME", "Miejskie Przedsiębiorstwo Wodociągów i Ciepłownictwa")
 IBOK_UTILITY_NIP = os.environ.get("IBOK_UTILITY_NIP", "7952345678")
 IBOK_UTILITY_ADDRESS = os.environ.get("IBOK_UTILITY_ADDRESS", "ul. Wodna 1, 00-950 Warszawa")
+# The utility's town (by default the last word of its address): no password may contain it.
+IBOK_UTILITY_TOWN = os.environ.get("IBOK_UTILITY_TOWN", IBOK_UTILITY_ADDRESS.rsplit(" ", 1)[-1])
 IBOK_UTILITY_EMAIL = os.environ.get("IBOK_UTILITY_EMAIL", "bok@example.pl")
 IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
 # The billing sync (docs/billing-sync.md): "files" reads batch folders from the drop directory,
