@@ -55,9 +55,15 @@ class CharacterClassesValidator:
         ) % {"length": settings.IBOK_PASSPHRASE_LENGTH}
 
 
+def stem(word: str) -> str:
+    """A Polish word without its ending, so that its other forms match too: "wodociągów" → "wodocia" (wodociągi),
+    "warszawa" → "warsz" (Warszawę), "ciepłownictwa" → "cieplownic" (ciepłownictwo)."""
+    return word[: max(MIN_WORD, len(word) - 3)]
+
+
 def _utility_words() -> set[str]:
     words = re.split(r"[\s,.\-/]+", f"{settings.IBOK_UTILITY_NAME} {settings.IBOK_UTILITY_TOWN}")
-    return {fold(word) for word in words if len(fold(word)) >= MIN_WORD}
+    return {stem(fold(word)) for word in words if len(fold(word)) >= MIN_WORD}
 
 
 def _user_words(user) -> set[str]:

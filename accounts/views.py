@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
-from accounts.reauth import reauthentication_required
 from accounts.middleware import terms_recheck
 from accounts.models import Customer, User
+from accounts.reauth import reauthentication_required
 from core.models import SecurityEventKind
 from core.security import security_event_record
 

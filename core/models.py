@@ -50,7 +50,9 @@ class SecurityEvent(models.Model):
         verbose_name = _("security event")
         verbose_name_plural = _("security log")
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=SecurityEventKind.values), name="core_securityevent_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SecurityEventKind.values), name="core_securityevent_kind_valid"
+            ),
         ]
         indexes = [models.Index(fields=["ip_address", "-occurred_at"], name="core_securityevent_ip_idx")]
 
