@@ -356,6 +356,14 @@ def manager_request(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:manager-request-sent")
     elif request.method == "POST":
         status = 400
+        if "document" in form.errors:
+            security_event_record(
+                now=timezone.now(),
+                kind=SecurityEventKind.UPLOAD_REFUSED,
+                ip_address=http.client_ip(request),
+                identifier=request.POST.get("email", ""),
+                details={"view": "accounts:manager-request", "why": [str(e) for e in form.errors["document"]]},
+            )
     response = render(request, "accounts/manager_request.html", {"form": form}, status=status)
     if user is None and settings.IBOK_RECAPTCHA_ENABLED:
         response._csp_update = RECAPTCHA_CSP

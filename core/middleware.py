@@ -33,7 +33,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.IBOK_PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            response.headers.pop("Cache-Control", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            response.headers.pop("Cache-Control", None)  # "private, max-age=…" would still let the browser keep it
             add_never_cache_headers(response)
         return response

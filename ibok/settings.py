@@ -375,6 +375,12 @@ GETPAID_BACKEND_SETTINGS = {
 # Cases (issue 7): attachments are checked PDF/JPG/PNG files under MEDIA_ROOT, downloaded only through views.
 IBOK_CASE_ATTACHMENT_MAX_BYTES = env_int("IBOK_CASE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
+# Virus scan of every upload by ClamAV's daemon (docs/operations.md): off unless switched on. With it on, a file
+# ClamAV does not clear (a virus, or the daemon not answering) is refused. IBOK_CLAMAV_SOCKET is clamd's local
+# socket (Debian's clamav-daemon: /var/run/clamav/clamd.ctl) or tcp://host:3310.
+IBOK_CLAMAV_ENABLED = env_bool("IBOK_CLAMAV_ENABLED")
+IBOK_CLAMAV_SOCKET = os.environ.get("IBOK_CLAMAV_SOCKET", "/var/run/clamav/clamd.ctl")
+IBOK_CLAMAV_TIMEOUT = float(os.environ.get("IBOK_CLAMAV_TIMEOUT", "30"))
 # A closed case can be reopened by the customer for this many days.
 IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
 # The portal's public address, for links in e-mails sent by background tasks.
