@@ -198,18 +198,39 @@ def registration_resend(*, registration: Registration, actor: User, now: datetim
 
 
 def _record_consents(
-    *, user: User, kinds: list[str], terms: TermsVersion | None, now: datetime, ip_address: str | None
+    *,
+    user: User,
+    kinds: list[str],
+    terms: TermsVersion | None,
+    now: datetime,
+    ip_address: str | None,
+    user_agent: str,
 ) -> None:
     Consent.objects.bulk_create(
         [
-            Consent(user=user, kind=kind, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address)
+            Consent(
+                user=user,
+                kind=kind,
+                given=True,
+                terms_version=terms,
+                text_sha256=terms.text_sha256 if terms is not None else "",
+                recorded_at=now,
+                ip_address=ip_address,
+                user_agent=user_agent[:300],
+            )
             for kind in kinds
         ]
     )
 
 
 def registration_complete(
-    *, registration: Registration, password: str, now: datetime, ip_address: str | None, base_url: str
+    *,
+    registration: Registration,
+    password: str,
+    now: datetime,
+    ip_address: str | None,
+    base_url: str,
+    user_agent: str = "",
 ) -> User:
     """Create the account from a verified registration: the user, their e-mail (verified), owner access, consents.
 
@@ -249,7 +270,14 @@ def registration_complete(
         kinds = [ConsentKind.TERMS, ConsentKind.DATA_PROCESSING]
         if registration.einvoice_requested:
             kinds.append(ConsentKind.EINVOICE)
-        _record_consents(user=user, kinds=kinds, terms=registration.terms_version, now=now, ip_address=ip_address)
+        _record_consents(
+            user=user,
+            kinds=kinds,
+            terms=registration.terms_version,
+            now=now,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         registration.status = RegistrationStatus.COMPLETED
         registration.user = user
         registration.completed_at = now
@@ -346,10 +374,19 @@ def customer_access_add(
     return access
 
 
-def terms_accept(*, user: User, terms: TermsVersion, now: datetime, ip_address: str | None) -> Consent:
-    """Record the acceptance of a terms version."""
+def terms_accept(
+    *, user: User, terms: TermsVersion, now: datetime, ip_address: str | None, user_agent: str = ""
+) -> Consent:
+    """Record the acceptance of a terms version: the version, the SHA-256 of its text, time, address and browser."""
     return Consent.objects.create(
-        user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address
+        user=user,
+        kind=ConsentKind.TERMS,
+        given=True,
+        terms_version=terms,
+        text_sha256=terms.text_sha256,
+        recorded_at=now,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
     )
 
 

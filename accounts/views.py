@@ -102,6 +102,7 @@ def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
                 now=timezone.now(),
                 ip_address=http.client_ip(request),
                 base_url=_base_url(request),
+                user_agent=http.user_agent(request),
             )
         except services.RegistrationLinkUsed:
             return _link_problem(
@@ -145,7 +146,13 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
+        services.terms_accept(
+            user=request.user,
+            terms=current,
+            now=now,
+            ip_address=http.client_ip(request),
+            user_agent=http.user_agent(request),
+        )
         terms_recheck(request, user=request.user, now=now)
         messages.success(request, _("Thank you. The new terms are accepted."))
         return redirect(_safe_next(request))
