@@ -199,6 +199,11 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # also the life of the registration 
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("IBOK_REAUTHENTICATION_SECONDS", 5 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# TOTP secrets and recovery-code seeds are encrypted at rest (accounts/mfa.py): Fernet keys, comma-separated, the
+# first encrypts and all decrypt (rotation). Required in production (check accounts.E002); make one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+MFA_ADAPTER = "accounts.mfa.MfaAdapter"
+IBOK_MFA_ENCRYPTION_KEYS = env_list("IBOK_MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "RECAPTCHA_PUBLIC_KEY": "production-public-key",
     "RECAPTCHA_PRIVATE_KEY": "production-private-key",
     "IBOK_SMSAPI_TOKEN": "production-smsapi-token",
+    "IBOK_MFA_ENCRYPTION_KEYS": "Qy3Jb2gP6yH0m0V4m6mWcT2P8kZ3o9q1a7c5e3g1i0s=",
 }
 
 
