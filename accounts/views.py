@@ -1,7 +1,7 @@
 import json
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, throttling
 from accounts.middleware import terms_recheck
-from accounts.models import Customer, User
+from accounts.models import Customer, DeletionRequestStatus, User
 from accounts.reauth import reauthentication_required
 from core.models import SecurityEventKind
 from core.security import security_event_record
@@ -307,7 +307,7 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
     form = forms.DeletionRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.deletion_request_submit(
+            deletion = services.deletion_request_submit(
                 user=request.user,
                 reason=form.cleaned_data["reason"],
                 now=timezone.now(),
@@ -316,6 +316,12 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
         except services.DeletionAlreadyRequested:
             form.add_error(None, _("Your earlier request is still waiting for the office."))
         else:
+            if deletion.status == DeletionRequestStatus.DONE:  # nothing owed: carried out at once
+                auth.logout(request)
+                messages.success(
+                    request, _("Your account has been deleted. We sent a confirmation to your e-mail address.")
+                )
+                return redirect("account_login")
             messages.success(
                 request, _("Your request to delete the account has been recorded. The office will contact you.")
             )

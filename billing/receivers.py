@@ -17,3 +17,18 @@ def customers_refresh_after_activation(sender, *, user, customer_ids: list[int],
 def sync_run_changed(sender, **kwargs) -> None:
     """A sync run was saved or deleted: the cached last successful one may be another now."""
     cache.delete(LAST_SYNC_CACHE_KEY)
+
+
+def account_deletion_blockers(sender, *, user, customer_ids: list[int], **kwargs) -> list[str]:
+    """An account is deleted at once only when none of its customers owes anything (or has an unknown balance)."""
+    from billing import services
+
+    return services.account_debts(customer_ids=customer_ids)
+
+
+def account_erasing(sender, *, user, customer_ids: list[int], now, **kwargs) -> None:
+    """The account goes: its calendar address stops working; what tax law keeps is marked with its purge date."""
+    from billing import services
+
+    services.calendar_feed_revoke(user=user)
+    services.tax_records_mark(customer_ids=customer_ids)

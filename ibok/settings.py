@@ -419,6 +419,11 @@ IBOK_PHONE_CODE_MAX_ATTEMPTS = env_int("IBOK_PHONE_CODE_MAX_ATTEMPTS", 5)
 IBOK_PHONE_CODES_PER_DAY = env_int("IBOK_PHONE_CODES_PER_DAY", 5)
 # Documents (Dokumenty): PDFs staff upload, downloaded only through a view that checks access.
 IBOK_DOCUMENT_MAX_BYTES = env_int("IBOK_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Invoices and payments of deleted accounts, once tax law no longer needs them (billing.services.tax_records_purge).
+CELERY_BEAT_SCHEDULE["billing-tax-records-purge"] = {
+    "task": "billing.tasks.tax_records_purge",
+    "schedule": crontab(hour=3, minute=30),
+}
 CELERY_BEAT_SCHEDULE["notices-reminders"] = {
     "task": "notices.tasks.reminders_run",
     "schedule": crontab(hour=IBOK_NOTIFY_HOUR, minute=0),
