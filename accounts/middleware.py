@@ -134,7 +134,8 @@ class SessionLifetimeMiddleware:
     """Sign out a session IBOK_SESSION_MAX_AGE_SECONDS after its sign-in, however active it has been.
 
     The idle timeout alone would let a session that is used every few minutes live for ever. A signed-in session
-    without the mark (made before this rule) gets it now. Placed right after AuthenticationMiddleware.
+    without the mark (made before this rule) gets it now. Placed after AuthenticationMiddleware and
+    MessageMiddleware.
     """
 
     def __init__(self, get_response):

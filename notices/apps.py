@@ -7,6 +7,7 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Notifications, announcements and documents")
 
     def ready(self) -> None:
+        from accounts import signals as account_signals
         from billing import signals as billing_signals
         from notices import checks, receivers  # noqa: F401 - checks register themselves
 
@@ -14,3 +15,5 @@ class NoticesConfig(AppConfig):
         billing_signals.invoices_imported.connect(
             receivers.new_invoices_notify, dispatch_uid="notices.new_invoices_notify"
         )
+        # An account deletion carried out: the notifications sent to it and its phone verifications go too.
+        account_signals.account_erasing.connect(receivers.account_erasing, dispatch_uid="notices.account_erasing")

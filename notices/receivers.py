@@ -18,3 +18,13 @@ def new_invoices_notify(sender, *, invoice_ids: list[int], **kwargs) -> None:
     recent = list(Invoice.objects.filter(pk_in(invoice_ids), issue_date__gte=since).values_list("pk", flat=True))
     if recent:
         transaction.on_commit(lambda: tasks.new_invoices_notify.delay(invoice_ids=recent))
+
+
+def account_erasing(sender, *, user, customer_ids: list[int], now, **kwargs) -> None:
+    """accounts.signals.account_erasing: the account goes, and with it what was sent to it (addresses and texts),
+    its phone verifications and its notification settings."""
+    from notices.models import Notification, NotificationPreference, PhoneVerification
+
+    Notification.objects.filter(user=user).delete()
+    PhoneVerification.objects.filter(user=user).delete()
+    NotificationPreference.objects.filter(user=user).delete()

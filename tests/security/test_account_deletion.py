@@ -1,6 +1,6 @@
 """Account deletion carried out: personal data erased, tax records kept with a purge date, then purged."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -152,6 +152,33 @@ def test_the_purge_runs_every_day(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["billing-tax-records-purge"]
 
     assert entry["task"] == "billing.tasks.tax_records_purge"
+
+
+def test_notifications_sent_to_the_account_and_its_phone_verifications_go_too(
+    customer_user, history, django_capture_on_commit_callbacks
+):
+    from notices.models import Notification, PhoneVerification
+
+    with_balance(history, "0.00")
+    now = timezone.now()
+    Notification.objects.create(
+        user=customer_user,
+        kind="NEW_INVOICE",
+        channel="EMAIL",
+        object_key="invoice:1",
+        recipient=customer_user.email,
+        subject="Nowa faktura",
+        body="...",
+        created_at=now,
+    )
+    PhoneVerification.objects.create(
+        user=customer_user, phone="+48600100200", code_hash="x", created_at=now, expires_at=now + timedelta(minutes=5)
+    )
+
+    ask_for_deletion(signed_in_client(customer_user), django_capture_on_commit_callbacks)
+
+    assert not Notification.objects.filter(user_id=customer_user.pk).exists()
+    assert not PhoneVerification.objects.filter(user_id=customer_user.pk).exists()
 
 
 def test_consents_keep_their_dates_but_not_the_address(customer_user, history, django_capture_on_commit_callbacks):
