@@ -3,13 +3,16 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts import http
 from accounts.models import User
 from core.jobs import enqueue
+from core.models import SecurityEventKind
+from core.security import security_event_record
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -19,6 +22,20 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_client_ip(self, request: HttpRequest) -> str:
         return http.client_ip(request) or super().get_client_ip(request)
+
+    def pre_authenticate(self, request: HttpRequest, **credentials) -> None:
+        """allauth's failed-login throttle; a throttled attempt goes to the security log."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            login = credentials.get("username") or credentials.get("email") or credentials.get("login") or ""
+            security_event_record(
+                now=timezone.now(),
+                kind=SecurityEventKind.LOGIN_THROTTLED,
+                ip_address=http.client_ip(request),
+                identifier=str(login),
+            )
+            raise
 
     def format_email_subject(self, subject: str) -> str:
         return f"iBOK: {subject}"

@@ -192,6 +192,10 @@ def pdf_checked(upload) -> None:
         raise forms.ValidationError(_("The file is not a PDF document."))
     if not uploads.is_complete_pdf(upload):
         raise forms.ValidationError(_("The file is damaged or not a complete PDF document."))
+    try:
+        uploads.virus_scan(upload)
+    except (uploads.VirusFound, uploads.ScannerUnavailable) as exc:
+        raise forms.ValidationError(uploads.virus_message(exc, name=upload.name or "")) from exc
 
 
 class ManagerRequestForm(forms.Form):

@@ -1,11 +1,11 @@
 """Two gates for signed-in users (staff set up a second factor before using the admin; customers accept new terms),
-and the sessions' idle timeout."""
+and the sessions' idle timeout and absolute lifetime."""
 
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -18,6 +18,7 @@ TERMS_PENDING = "accounts_terms_pending"  # session: id of the terms version wai
 TERMS_CHECKED_AT = "accounts_terms_checked_at"  # session: when the terms were last checked (ISO)
 TERMS_RECHECK = timedelta(minutes=5)  # a version published meanwhile reaches signed-in users within this time
 SESSION_REFRESHED_AT = "ibok_session_refreshed_at"  # session: when its expiry was last moved forward (Unix time)
+SESSION_SIGNED_IN_AT = "ibok_session_signed_in_at"  # session: when the user signed in (Unix time)
 
 
 def terms_recheck(request: HttpRequest, *, user, now: datetime) -> int | None:
@@ -132,3 +133,32 @@ class SessionIdleTimeoutMiddleware:
 def session_refreshed(request: HttpRequest, *, now: datetime) -> None:
     """Note in the session that it is being saved now (at login, and by SessionIdleTimeoutMiddleware)."""
     request.session[SESSION_REFRESHED_AT] = int(now.timestamp())
+
+
+def session_signed_in(request: HttpRequest, *, now: datetime) -> None:
+    """Note the moment of the sign-in, from which the session's absolute lifetime counts."""
+    request.session[SESSION_SIGNED_IN_AT] = int(now.timestamp())
+
+
+class SessionLifetimeMiddleware:
+    """Sign out a session IBOK_SESSION_MAX_AGE_SECONDS after its sign-in, however active it has been.
+
+    The idle timeout alone would let a session that is used every few minutes live for ever. A signed-in session
+    without the mark (made before this rule) gets it now. Placed after AuthenticationMiddleware and
+    MessageMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now()
+            signed_in_at = request.session.get(SESSION_SIGNED_IN_AT)
+            if not isinstance(signed_in_at, int):
+                session_signed_in(request, now=now)
+            elif now.timestamp() - signed_in_at >= settings.IBOK_SESSION_MAX_AGE_SECONDS:
+                auth.logout(request)  # flushes the session; request.user is anonymous from here on
+                messages.info(request, _("Your session has ended. Please sign in again."), fail_silently=True)
+        return self.get_response(request)

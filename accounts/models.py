@@ -1,3 +1,5 @@
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -235,6 +237,11 @@ class TermsVersion(models.Model):
             return title, body, code
         return self.title, self.body, "pl"
 
+    @property
+    def text_sha256(self) -> str:
+        """The fingerprint of the text as published, kept with every acceptance (a later edit would not match)."""
+        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
+
 
 class ConsentKind(models.TextChoices):
     TERMS = "TERMS", _("Acceptance of the terms")
@@ -253,6 +260,9 @@ class Consent(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # What exactly was accepted and from which browser: the SHA-256 of the terms' text and the User-Agent header.
+    text_sha256 = models.CharField(_("SHA-256 of the text"), max_length=64, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("consent")

@@ -7,8 +7,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import http, selectors, services
-from accounts.middleware import session_refreshed, terms_recheck
+from accounts import http, reauth, selectors, services
+from accounts.middleware import session_refreshed, session_signed_in, terms_recheck
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_login_recorded")
@@ -40,6 +40,8 @@ def login_recorded(sender, request, user, **kwargs) -> None:
         messages.info(request, _("Welcome! This is your first login."), fail_silently=True)
     terms_recheck(request, user=user, now=now)
     session_refreshed(request, now=now)  # the login saves the session: the idle timeout starts now
+    session_signed_in(request, now=now)  # and so does the absolute lifetime
+    reauth.sign_in_counts_as_reauthentication(request)  # sensitive changes need the password again in 5 minutes
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_login_failure_recorded")

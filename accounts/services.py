@@ -8,6 +8,7 @@ from typing import Any
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -192,18 +193,39 @@ def registration_resend(*, registration: Registration, actor: User, now: datetim
 
 
 def _record_consents(
-    *, user: User, kinds: list[str], terms: TermsVersion | None, now: datetime, ip_address: str | None
+    *,
+    user: User,
+    kinds: list[str],
+    terms: TermsVersion | None,
+    now: datetime,
+    ip_address: str | None,
+    user_agent: str,
 ) -> None:
     Consent.objects.bulk_create(
         [
-            Consent(user=user, kind=kind, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address)
+            Consent(
+                user=user,
+                kind=kind,
+                given=True,
+                terms_version=terms,
+                text_sha256=terms.text_sha256 if terms is not None else "",
+                recorded_at=now,
+                ip_address=ip_address,
+                user_agent=user_agent[:300],
+            )
             for kind in kinds
         ]
     )
 
 
 def registration_complete(
-    *, registration: Registration, password: str, now: datetime, ip_address: str | None, base_url: str
+    *,
+    registration: Registration,
+    password: str,
+    now: datetime,
+    ip_address: str | None,
+    base_url: str,
+    user_agent: str = "",
 ) -> User:
     """Create the account from a verified registration: the user, their e-mail (verified), owner access, consents.
 
@@ -243,7 +265,14 @@ def registration_complete(
         kinds = [ConsentKind.TERMS, ConsentKind.DATA_PROCESSING]
         if registration.einvoice_requested:
             kinds.append(ConsentKind.EINVOICE)
-        _record_consents(user=user, kinds=kinds, terms=registration.terms_version, now=now, ip_address=ip_address)
+        _record_consents(
+            user=user,
+            kinds=kinds,
+            terms=registration.terms_version,
+            now=now,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         registration.status = RegistrationStatus.COMPLETED
         registration.user = user
         registration.completed_at = now
@@ -340,10 +369,19 @@ def customer_access_add(
     return access
 
 
-def terms_accept(*, user: User, terms: TermsVersion, now: datetime, ip_address: str | None) -> Consent:
-    """Record the acceptance of a terms version."""
+def terms_accept(
+    *, user: User, terms: TermsVersion, now: datetime, ip_address: str | None, user_agent: str = ""
+) -> Consent:
+    """Record the acceptance of a terms version: the version, the SHA-256 of its text, time, address and browser."""
     return Consent.objects.create(
-        user=user, kind=ConsentKind.TERMS, given=True, terms_version=terms, recorded_at=now, ip_address=ip_address
+        user=user,
+        kind=ConsentKind.TERMS,
+        given=True,
+        terms_version=terms,
+        text_sha256=terms.text_sha256,
+        recorded_at=now,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
     )
 
 
@@ -414,8 +452,20 @@ def language_set(*, user: User, language: str) -> None:
     user.language = language
 
 
+def deletion_blockers(*, user: User) -> list[str]:
+    """Why the account cannot be deleted at once (what the user owes, per the apps that know); [] for nothing."""
+    customer_ids = list(
+        CustomerAccess.objects.filter(user=user, role=AccessRole.OWNER).values_list("customer_id", flat=True)
+    )
+    reasons: list[str] = []
+    for _receiver, answer in signals.account_deletion_blockers.send(sender=User, user=user, customer_ids=customer_ids):
+        reasons.extend(answer or [])
+    return reasons
+
+
 def deletion_request_submit(*, user: User, reason: str, now: datetime, ip_address: str | None) -> DeletionRequest:
-    """Record the user's request to delete the account, for the office to handle. Raises DeletionAlreadyRequested."""
+    """Record the user's request to delete the account: carried out at once when nothing is owed
+    (deletion_blockers), otherwise left for the office to approve. Raises DeletionAlreadyRequested."""
     with transaction.atomic():
         if DeletionRequest.objects.filter(user=user, status=DeletionRequestStatus.OPEN).exists():
             raise DeletionAlreadyRequested
@@ -427,15 +477,80 @@ def deletion_request_submit(*, user: User, reason: str, now: datetime, ip_addres
         except IntegrityError as exc:
             raise DeletionAlreadyRequested from exc
         audit_record(now=now, action="accounts.deletion_requested", actor=user, target=request, ip_address=ip_address)
+        if not deletion_blockers(user=user):
+            account_erase(request=request, actor=None, now=now)
+            request.refresh_from_db()
     return request
 
 
-def deletion_request_close(*, request: DeletionRequest, status: str, actor: User, now: datetime) -> bool:
-    """Staff: mark an open deletion request done or rejected (audited). False when it was not open."""
+def account_erase(*, request: DeletionRequest, actor: User | None, now: datetime) -> None:
+    """Carry out a deletion request: erase or anonymise the user's personal data; keep what tax law requires.
+
+    The login becomes `deleted-<id>`, inactive, without password, e-mail, names or phone (every session of it stops
+    working, its password hash being gone); its e-mail addresses, second factors, customer accesses and contact
+    changes are deleted; login history, consents and registrations keep their dates without address, browser or
+    e-mail. Invoices and payments of the customers the user owned stay, marked by billing with the date after
+    which the scheduled purge removes them (account_erasing). The customer is told by e-mail at the old address.
+    """
     with transaction.atomic():
-        updated = DeletionRequest.objects.filter(pk=request.pk, status=DeletionRequestStatus.OPEN).update(
-            status=status, handled_at=now, handled_by=actor
+        user = User.objects.select_for_update().get(pk=request.user_id)
+        email, language = user.email, user.language
+        customer_ids = list(
+            CustomerAccess.objects.filter(user=user, role=AccessRole.OWNER).values_list("customer_id", flat=True)
         )
+        signals.account_erasing.send(sender=User, user=user, customer_ids=customer_ids, now=now)
+        EmailAddress.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        CustomerAccess.objects.filter(user=user).delete()
+        ContactChange.objects.filter(user=user).delete()
+        LoginEvent.objects.filter(user=user).update(identifier="", ip_address=None, user_agent="")
+        Consent.objects.filter(user=user).update(ip_address=None, user_agent="")
+        Registration.objects.filter(user=user).update(email="", phone="", ip_address=None)
+        ManagerRequest.objects.filter(user=user).update(contact_name="", email="", phone="", ip_address=None)
+        user.username = f"deleted-{user.pk}"
+        user.email = user.first_name = user.last_name = ""
+        user.phone = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+        DeletionRequest.objects.filter(pk=request.pk).update(
+            status=DeletionRequestStatus.DONE,
+            handled_at=now,
+            handled_by=actor,
+            username=user.username,
+            reason="",
+            ip_address=None,
+        )
+        audit_record(
+            now=now,
+            action="accounts.account_erased",
+            actor=actor,
+            target=user,
+            details={"deletion_request_id": request.pk, "customers": len(customer_ids)},
+        )
+        if email:
+            subject, text, html = render_email("account_deleted", {}, language=language)
+            enqueue("accounts.email_send", to=email, subject=subject, text=text, html=html)
+
+
+def deletion_request_close(*, request: DeletionRequest, status: str, actor: User, now: datetime) -> bool:
+    """Staff: approve an open deletion request (the account is erased, account_erase) or reject it (audited).
+    False when it was not open."""
+    with transaction.atomic():
+        if status == DeletionRequestStatus.DONE:
+            claimed = (
+                DeletionRequest.objects.select_for_update()
+                .filter(pk=request.pk, status=DeletionRequestStatus.OPEN, user__isnull=False)
+                .first()
+            )
+            if claimed is None:
+                return False
+            account_erase(request=claimed, actor=actor, now=now)
+            updated = 1
+        else:
+            updated = DeletionRequest.objects.filter(pk=request.pk, status=DeletionRequestStatus.OPEN).update(
+                status=status, handled_at=now, handled_by=actor
+            )
         if updated:
             audit_record(
                 now=now,

@@ -1,7 +1,7 @@
 import json
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, terms_document, throttling
 from accounts.middleware import terms_recheck
-from accounts.models import User
+from accounts.models import DeletionRequestStatus, User
+from accounts.reauth import reauthentication_required
+from core.models import SecurityEventKind
+from core.security import security_event_record
 
 RECAPTCHA_CSP = {
     "script-src": ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
@@ -25,6 +28,17 @@ RECAPTCHA_CSP = {
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
+
+
+def _throttled(request: HttpRequest, *, identifier: str, form_name: str) -> None:
+    """A registration-like attempt refused by the throttle: into the security log."""
+    security_event_record(
+        now=timezone.now(),
+        kind=SecurityEventKind.REGISTRATION_THROTTLED,
+        ip_address=http.client_ip(request),
+        identifier=identifier,
+        details={"form": form_name},
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -38,6 +52,7 @@ def register(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many registration attempts. Please wait an hour and try again."))
+        _throttled(request, identifier=request.POST.get("customer_number", ""), form_name="register")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data
@@ -89,6 +104,7 @@ def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
                 now=timezone.now(),
                 ip_address=http.client_ip(request),
                 base_url=_base_url(request),
+                user_agent=http.user_agent(request),
             )
         except services.RegistrationLinkUsed:
             return _link_problem(
@@ -159,7 +175,13 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
     first_time = not selectors.terms_ever_accepted(user=request.user)
     form = forms.TermsAcceptForm(request.POST if request.method == "POST" else None, first_time=first_time)
     if form.is_valid():
-        services.terms_accept(user=request.user, terms=current, now=now, ip_address=http.client_ip(request))
+        services.terms_accept(
+            user=request.user,
+            terms=current,
+            now=now,
+            ip_address=http.client_ip(request),
+            user_agent=http.user_agent(request),
+        )
         terms_recheck(request, user=request.user, now=now)
         if first_time:
             messages.success(request, _("Thank you. The terms are accepted."))
@@ -212,6 +234,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauthentication_required  # the phone that gets SMS codes and the address for letters
 def contact_update(request: HttpRequest) -> HttpResponse:
     form = forms.ContactForm(request.POST, customers=permissions.request_scope(request).everything().full_customers())
     if form.is_valid():
@@ -270,6 +293,7 @@ def customer_add(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many attempts. Please wait an hour and try again."))
+        _throttled(request, identifier=request.POST.get("customer_number", ""), form_name="customer_add")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data
@@ -319,7 +343,7 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
     form = forms.DeletionRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.deletion_request_submit(
+            deletion = services.deletion_request_submit(
                 user=request.user,
                 reason=form.cleaned_data["reason"],
                 now=timezone.now(),
@@ -328,6 +352,12 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
         except services.DeletionAlreadyRequested:
             form.add_error(None, _("Your earlier request is still waiting for the office."))
         else:
+            if deletion.status == DeletionRequestStatus.DONE:  # nothing owed: carried out at once
+                auth.logout(request)
+                messages.success(
+                    request, _("Your account has been deleted. We sent a confirmation to your e-mail address.")
+                )
+                return redirect("account_login")
             messages.success(
                 request, _("Your request to delete the account has been recorded. The office will contact you.")
             )
@@ -355,6 +385,7 @@ def manager_request(request: HttpRequest) -> HttpResponse:
     ):
         form.is_valid()
         form.add_error(None, _("Too many requests. Please wait an hour and try again."))
+        _throttled(request, identifier="nip:" + request.POST.get("nip", ""), form_name="manager_request")
         status = 429
     elif form.is_valid():
         data = form.cleaned_data
@@ -374,6 +405,14 @@ def manager_request(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:manager-request-sent")
     elif request.method == "POST":
         status = 400
+        if "document" in form.errors:
+            security_event_record(
+                now=timezone.now(),
+                kind=SecurityEventKind.UPLOAD_REFUSED,
+                ip_address=http.client_ip(request),
+                identifier=request.POST.get("email", ""),
+                details={"view": "accounts:manager-request", "why": [str(e) for e in form.errors["document"]]},
+            )
     response = render(request, "accounts/manager_request.html", {"form": form}, status=status)
     if user is None and settings.IBOK_RECAPTCHA_ENABLED:
         response._csp_update = RECAPTCHA_CSP

@@ -29,6 +29,11 @@ class BillingConfig(AppConfig):
         account_signals.account_activated.connect(
             receivers.customers_refresh_after_activation, dispatch_uid="billing.customers_refresh_after_activation"
         )
+        # An account deletion: carried out at once only when nothing is owed; invoices and payments kept (tax law).
+        account_signals.account_deletion_blockers.connect(
+            receivers.account_deletion_blockers, dispatch_uid="billing.account_deletion_blockers"
+        )
+        account_signals.account_erasing.connect(receivers.account_erasing, dispatch_uid="billing.account_erasing")
         from django.db.models.signals import post_delete, post_save
 
         from billing import versions

@@ -53,6 +53,8 @@ class Invoice(SyncedModel):
     period_start = models.DateField(_("period from"), null=True, blank=True)
     period_end = models.DateField(_("period to (exclusive)"), null=True, blank=True)
     due_date = models.DateField(_("due date"))
+    # Set when the customer's portal account is deleted: kept for tax law until then, purged after (tax_records_purge).
+    purge_after = models.DateField(_("purge after"), null=True, blank=True)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
     vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
     gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
@@ -161,6 +163,7 @@ class Payment(SyncedModel):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payments"
     )
     paid_date = models.DateField(_("payment date"))
+    purge_after = models.DateField(_("purge after"), null=True, blank=True)  # as Invoice.purge_after
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     channel = models.CharField(_("channel"), max_length=12, choices=PaymentChannel)
     title = models.CharField(_("title"), max_length=200, blank=True)
@@ -311,6 +314,7 @@ class OnlinePayment(AbstractOrder):
     title = models.CharField(_("title"), max_length=128)
     paid_at = models.DateTimeField(_("paid at (broker confirmed)"), null=True, blank=True)
     broker_reference = models.CharField(_("broker's reference"), max_length=64, blank=True)
+    purge_after = models.DateField(_("purge after"), null=True, blank=True)  # as Invoice.purge_after
     invoices = models.ManyToManyField(Invoice, through="OnlinePaymentItem", related_name="online_payments")
 
     class Meta:

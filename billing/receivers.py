@@ -22,3 +22,18 @@ def sync_run_changed(sender, **kwargs) -> None:
 def synced_row_changed(sender, instance, **kwargs) -> None:
     """post_save of a synced model (the admin, a shell): bump its customer's data version."""
     versions.rows_changed(sender, [instance.pk])
+
+
+def account_deletion_blockers(sender, *, user, customer_ids: list[int], **kwargs) -> list[str]:
+    """An account is deleted at once only when none of its customers owes anything (or has an unknown balance)."""
+    from billing import services
+
+    return services.account_debts(customer_ids=customer_ids)
+
+
+def account_erasing(sender, *, user, customer_ids: list[int], now, **kwargs) -> None:
+    """The account goes: its calendar address stops working; what tax law keeps is marked with its purge date."""
+    from billing import services
+
+    services.calendar_feed_revoke(user=user)
+    services.tax_records_mark(customer_ids=customer_ids)

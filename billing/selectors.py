@@ -480,6 +480,13 @@ def broker_payment_by_id(*, payment_id) -> GetpaidPayment:
     return GetpaidPayment.objects.get(pk=payment_id)
 
 
+def broker_order_elsewhere(*, payment_id, order_id) -> bool:
+    """Whether the broker's order id is already recorded on another payment (a notice replayed onto a new one)."""
+    if order_id in (None, ""):
+        return False
+    return GetpaidPayment.objects.filter(external_id=f"p24:{order_id}").exclude(pk=str(payment_id)).exists()
+
+
 def broker_payment_for(*, online_payment: OnlinePayment):
     """The django-getpaid payment of an online payment, if one was started."""
     return online_payment.payments.order_by("-created_on").first()

@@ -5,7 +5,7 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 from getpaid.models import Payment as GetpaidPayment
 from getpaid.types import PaymentStatus as GetpaidStatus
@@ -23,9 +24,11 @@ from billing.models import (
     BrokerEvent,
     BrokerEventOutcome,
     CalendarFeed,
+    CustomerBalance,
     Invoice,
     OnlinePayment,
     OnlinePaymentItem,
+    Payment,
     SyncRun,
     SyncStatus,
 )
@@ -244,3 +247,46 @@ def customer_sync_request(*, customer: Customer, now: datetime, throttle_seconds
         return False
     enqueue("billing.customer_sync", customer_id=customer.pk)
     return True
+
+
+TAX_RETENTION_YEARS = 5  # invoices and payments: five years from the end of the year they concern (Ordynacja podatkowa)
+
+
+def tax_purge_date(day: date) -> date:
+    """The last day a record of `day` must be kept: 31 December, five years after the end of its year."""
+    return date(day.year + TAX_RETENTION_YEARS, 12, 31)
+
+
+def tax_records_mark(*, customer_ids: list[int]) -> int:
+    """Mark the customers' invoices and payments with the date after which they may go (their account was deleted).
+
+    One UPDATE per year present. Returns how many rows were marked.
+    """
+    marked = 0
+    for model, field in ((Invoice, "issue_date"), (Payment, "paid_date"), (OnlinePayment, "created_at")):
+        rows = model.objects.filter(customer_id__in=customer_ids)
+        years = rows.annotate(year=ExtractYear(field)).values_list("year", flat=True).distinct().order_by()
+        for year in list(years):
+            marked += rows.filter(**{f"{field}__year": year}).update(purge_after=tax_purge_date(date(year, 1, 1)))
+    return marked
+
+
+def tax_records_purge(*, today: date) -> dict[str, int]:
+    """Delete the marked invoices and payments whose purge date has passed (the daily scheduled task)."""
+    counts = {}
+    for name, model in (("online_payments", OnlinePayment), ("payments", Payment), ("invoices", Invoice)):
+        deleted, _per_model = model.objects.filter(purge_after__lt=today).delete()
+        counts[name] = deleted
+    return counts
+
+
+def account_debts(*, customer_ids: list[int]) -> list[str]:
+    """The owned customers whose balance is a debt, or not known yet: an account deletion waits for the office."""
+    balances = dict(CustomerBalance.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "balance"))
+    return [
+        _("Customer %(number)s owes %(amount)s zł.") % {"number": number, "amount": balances[pk]}
+        if pk in balances
+        else _("The balance of customer %(number)s is not known yet.") % {"number": number}
+        for pk, number in Customer.objects.filter(pk__in=customer_ids).order_by("pk").values_list("pk", "number")
+        if balances.get(pk, 1) > 0
+    ]

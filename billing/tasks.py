@@ -43,3 +43,11 @@ def invoice_pdf_render(*, invoice_id: int) -> None:
     invoice = Invoice.objects.filter(pk=invoice_id).select_related("customer", "delivery_point").first()
     if invoice is not None:
         services.invoice_pdf_ensure(invoice=invoice)
+
+
+@shared_task(ignore_result=True)
+def tax_records_purge() -> None:
+    """Daily: invoices and payments of deleted accounts whose five years under tax law are over."""
+    from billing import services
+
+    services.tax_records_purge(today=timezone.localdate())

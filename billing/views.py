@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -23,12 +24,15 @@ from django.views.decorators.http import require_http_methods
 from getpaid.exceptions import CommunicationError
 from getpaid.views import CallbackDetailView
 
+from accounts import http
 from accounts.permissions import request_scope, scope_for
 from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
 from core import versions
+from core.models import SecurityEventKind
+from core.security import security_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -301,19 +305,37 @@ class BrokerNotificationView(CallbackDetailView):
         return response
 
     def post(self, request: HttpRequest, pk, *args, **kwargs) -> HttpResponse:
-        response = super().post(request, pk, *args, **kwargs)
         try:
             payload = json.loads(request.body or b"{}")
         except ValueError:
             payload = {"raw": request.body[:2000].decode("utf-8", "replace")}
+        if not isinstance(payload, dict):
+            payload = {"raw": payload}
+        if selectors.broker_order_elsewhere(payment_id=pk, order_id=payload.get("orderId")):
+            # A correctly signed notice of one payment replayed onto another: refused before getpaid records it
+            # (the broker's order id is unique, so recording it would fail on the database's constraint).
+            response = HttpResponse("order belongs to another payment", status=409, content_type="text/plain")
+        else:
+            try:
+                response = super().post(request, pk, *args, **kwargs)
+            except IntegrityError:  # the same replay racing a first notice: the constraint decides
+                response = HttpResponse("order belongs to another payment", status=409, content_type="text/plain")
         services.broker_event_record(
             now=timezone.now(),
             broker_payment_id=str(pk),
             accepted=response.status_code == 200,
             detail=f"{response.status_code} {response.content[:150].decode('utf-8', 'replace')}",
             remote_addr=request.META.get("REMOTE_ADDR"),
-            payload=payload if isinstance(payload, dict) else {"raw": payload},
+            payload=payload,
         )
+        if response.status_code != 200:
+            security_event_record(
+                now=timezone.now(),
+                kind=SecurityEventKind.PAYMENT_NOTICE_REFUSED,
+                ip_address=http.client_ip(request),
+                identifier=str(pk),
+                details={"status": response.status_code, "payment": str(pk)},
+            )
         return response
 
 

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import validate_ipv46_address
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +19,8 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditLogEntry, OutboxMessage
+from core.models import AuditLogEntry, OutboxMessage, QueuedTask, SecurityEvent
+from core.security import identifier_hash
 from core.services import audit_record
 
 # The admin carries the utility's name (in the header and every page's title), never "Django".
@@ -204,3 +206,51 @@ class OutboxMessageAdmin(LargeListMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(Q(customer_number=term) | Q(idempotency_key=term)), False
+
+
+@admin.register(QueuedTask)
+class QueuedTaskAdmin(LargeListMixin, admin.ModelAdmin):
+    """Background work owed by committed changes; relayed_at empty means it still waits for the broker."""
+
+    list_display = ["created_at", "task", "relayed_at", "attempts", "last_error"]
+    list_filter = [("relayed_at", admin.EmptyFieldListFilter)]  # no "task": a DISTINCT over the whole table
+    ordering = ["-id"]
+    readonly_fields = [f.name for f in QueuedTask._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, read-only. The search takes a customer number, an e-mail or a login (hashed the way the
+    log stores it), or a client address."""
+
+    list_display = ["occurred_at", "kind", "ip_address", "identifier_hash"]
+    list_filter = ["kind"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [f.name for f in SecurityEvent._meta.fields]
+    search_fields = ["identifier_hash"]  # shows the search box; the search itself is get_search_results
+    search_help_text = _("A customer number, an e-mail address, a login or an IP address.")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            validate_ipv46_address(term)
+        except ValidationError:
+            return queryset.filter(identifier_hash=identifier_hash(term)), False
+        return queryset.filter(ip_address=term), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

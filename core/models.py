@@ -26,6 +26,40 @@ class AuditLogEntry(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
 
 
+class SecurityEventKind(models.TextChoices):
+    LOGIN_THROTTLED = "LOGIN_THROTTLED", _("Sign-in attempts throttled")
+    REGISTRATION_THROTTLED = "REGISTRATION_THROTTLED", _("Registration attempts throttled")
+    PAYMENT_NOTICE_REFUSED = "PAYMENT_NOTICE_REFUSED", _("Payment notice refused")
+    UPLOAD_REFUSED = "UPLOAD_REFUSED", _("Upload refused")
+
+
+class SecurityEvent(models.Model):
+    """Something refused that may be an attack: who asked (address, hashed identifier), what and when. Append-only.
+
+    The identifier (a customer number, an e-mail, a login) is stored as a keyed hash (core.security), so that staff
+    can find every event about a given one without the log holding the personal data itself.
+    """
+
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=SecurityEventKind)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    identifier_hash = models.CharField(_("identifier (hashed)"), max_length=64, blank=True, db_index=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SecurityEventKind.values), name="core_securityevent_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["ip_address", "-occurred_at"], name="core_securityevent_ip_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.ip_address or ''}"
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "PENDING", _("Pending")
     DELIVERED = "DELIVERED", _("Delivered")

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "portal.probes.ReadinessProbeMiddleware",  # first: a probe's Host is the pod's address, and plain http
     "portal.metrics.request_latency",  # first, so it times the whole stack (/metrics)
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.AllowedMethodsMiddleware",  # PUT, DELETE, TRACE, OPTIONS …: 405 everywhere
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SessionIdleTimeoutMiddleware",
@@ -87,7 +88,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",  # after messages: it says why the user is signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -210,12 +213,21 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",  # the e-mail (allauth signs users in with it)
     "accounts.auth_backends.CustomerNumberBackend",  # any customer number the user owns
 ]
+# Passwords after NIST SP 800-63B: a longer minimum; passphrases of IBOK_PASSPHRASE_LENGTH characters or more (any
+# script, Polish letters included) skip the utilities' character-class rule; nothing containing the utility's name,
+# its town, the customer number or the e-mail, nothing on the common-passwords list (Django's and a Polish one).
+IBOK_PASSWORD_MIN_LENGTH = env_int("IBOK_PASSWORD_MIN_LENGTH", 10)
+IBOK_PASSPHRASE_LENGTH = env_int("IBOK_PASSPHRASE_LENGTH", 16)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": IBOK_PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "accounts.validators.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "accounts.validators.CharacterClassesValidator"},  # upper, lower, digit
+    {"NAME": "accounts.validators.CharacterClassesValidator"},  # upper, lower, digit; not for passphrases
+    {"NAME": "accounts.validators.ContextWordsValidator"},  # utility, town, customer number, e-mail
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "pages:dashboard"
@@ -229,7 +241,16 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "ibok_register": "20/
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_CHANGE_EMAIL = True  # a new address replaces the old one once its link is clicked
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # also the life of the registration link
+# Changing the e-mail address, the SMS phone, the second factors (and any guarded view, accounts.reauth) asks for
+# the password or the second factor again when the sign-in is older than this.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("IBOK_REAUTHENTICATION_SECONDS", 5 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# TOTP secrets and recovery-code seeds are encrypted at rest (accounts/mfa.py): Fernet keys, comma-separated, the
+# first encrypts and all decrypt (rotation). Required in production (check accounts.E002); make one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+MFA_ADAPTER = "accounts.mfa.MfaAdapter"
+IBOK_MFA_ENCRYPTION_KEYS = env_list("IBOK_MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
@@ -242,6 +263,8 @@ SESSION_COOKIE_AGE = env_int("IBOK_SESSION_IDLE_SECONDS", 15 * 60)
 # rather than writing it on every request.
 IBOK_SESSION_REFRESH_SECONDS = env_int("IBOK_SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# However active, a session ends this long after the sign-in (accounts.middleware.SessionLifetimeMiddleware).
+IBOK_SESSION_MAX_AGE_SECONDS = env_int("IBOK_SESSION_MAX_AGE_SECONDS", 12 * 60 * 60)
 
 # Language and time: Polish first; English and Ukrainian switchable.
 LANGUAGE_CODE = "pl"
@@ -296,11 +319,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix: the browser keeps these cookies only when set over HTTPS for this very host, path /, no Domain.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-ibok_session"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-ibok_csrf"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Number of reverse proxies in front of the portal; the client address is taken from X-Forwarded-For accordingly.
 IBOK_TRUSTED_PROXY_COUNT = env_int("IBOK_TRUSTED_PROXY_COUNT", 0)
+# Browser features no page of the portal uses (core.middleware.SecurityHeadersMiddleware).
+IBOK_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
 ALLAUTH_TRUSTED_PROXY_COUNT = IBOK_TRUSTED_PROXY_COUNT
 
 CONTENT_SECURITY_POLICY = {
@@ -313,7 +343,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
-        "base-uri": [SELF],
+        "base-uri": [NONE],
         "object-src": [NONE],
     }
 }
@@ -342,6 +372,8 @@ LOGGING = {
 IBOK_UTILITY_NAME = os.environ.get("IBOK_UTILITY_NAME", "Miejskie Przedsiębiorstwo Wodociągów i Ciepłownictwa")
 IBOK_UTILITY_NIP = os.environ.get("IBOK_UTILITY_NIP", "7952345678")
 IBOK_UTILITY_ADDRESS = os.environ.get("IBOK_UTILITY_ADDRESS", "ul. Wodna 1, 00-950 Warszawa")
+# The utility's town (by default the last word of its address): no password may contain it.
+IBOK_UTILITY_TOWN = os.environ.get("IBOK_UTILITY_TOWN", IBOK_UTILITY_ADDRESS.rsplit(" ", 1)[-1])
 IBOK_UTILITY_EMAIL = os.environ.get("IBOK_UTILITY_EMAIL", "bok@example.pl")
 IBOK_UTILITY_PHONE = os.environ.get("IBOK_UTILITY_PHONE", "+48 22 000 00 00")
 # How the utility's invoice numbers look (the registration form shows it as the example to copy).
@@ -418,6 +450,12 @@ GETPAID_BACKEND_SETTINGS = {
 # Cases (issue 7): attachments are checked PDF/JPG/PNG files under MEDIA_ROOT, downloaded only through views.
 IBOK_CASE_ATTACHMENT_MAX_BYTES = env_int("IBOK_CASE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 IBOK_CASE_ATTACHMENT_MAX_COUNT = env_int("IBOK_CASE_ATTACHMENT_MAX_COUNT", 5)
+# Virus scan of every upload by ClamAV's daemon (docs/operations.md): off unless switched on. With it on, a file
+# ClamAV does not clear (a virus, or the daemon not answering) is refused. IBOK_CLAMAV_SOCKET is clamd's local
+# socket (Debian's clamav-daemon: /var/run/clamav/clamd.ctl) or tcp://host:3310.
+IBOK_CLAMAV_ENABLED = env_bool("IBOK_CLAMAV_ENABLED")
+IBOK_CLAMAV_SOCKET = os.environ.get("IBOK_CLAMAV_SOCKET", "/var/run/clamav/clamd.ctl")
+IBOK_CLAMAV_TIMEOUT = float(os.environ.get("IBOK_CLAMAV_TIMEOUT", "30"))
 # A closed case can be reopened by the customer for this many days.
 IBOK_CASE_REOPEN_DAYS = env_int("IBOK_CASE_REOPEN_DAYS", 14)
 # The portal's public address, for links in e-mails sent by background tasks.
@@ -454,6 +492,11 @@ IBOK_PHONE_CODE_MAX_ATTEMPTS = env_int("IBOK_PHONE_CODE_MAX_ATTEMPTS", 5)
 IBOK_PHONE_CODES_PER_DAY = env_int("IBOK_PHONE_CODES_PER_DAY", 5)
 # Documents (Dokumenty): PDFs staff upload, downloaded only through a view that checks access.
 IBOK_DOCUMENT_MAX_BYTES = env_int("IBOK_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Invoices and payments of deleted accounts, once tax law no longer needs them (billing.services.tax_records_purge).
+CELERY_BEAT_SCHEDULE["billing-tax-records-purge"] = {
+    "task": "billing.tasks.tax_records_purge",
+    "schedule": crontab(hour=3, minute=30),
+}
 CELERY_BEAT_SCHEDULE["notices-reminders"] = {
     "task": "notices.tasks.reminders_run",
     "schedule": crontab(hour=IBOK_NOTIFY_HOUR, minute=0),

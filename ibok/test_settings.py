@@ -27,6 +27,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 IBOK_EMAIL_BACKEND = os.environ.get("IBOK_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Plain http://localhost for the browser tests: Chromium keeps a __Host- cookie only with the Secure flag.
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
 # A worker test hands its worker the media folder it reads too.
 MEDIA_ROOT = Path(os.environ.get("IBOK_TEST_MEDIA_ROOT", BASE_DIR / "var" / "test-media"))
 STORAGES = {

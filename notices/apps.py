@@ -9,6 +9,7 @@ class NoticesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from accounts import signals as account_signals
         from billing import signals as billing_signals
         from notices import checks, receivers  # noqa: F401 - checks register themselves
         from notices.models import Announcement, AnnouncementTarget
@@ -23,3 +24,5 @@ class NoticesConfig(AppConfig):
         m2m_changed.connect(
             receivers.announcements_changed, sender=Announcement.points.through, dispatch_uid="notices.points"
         )
+        # An account deletion carried out: the notifications sent to it and its phone verifications go too.
+        account_signals.account_erasing.connect(receivers.account_erasing, dispatch_uid="notices.account_erasing")

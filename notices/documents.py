@@ -30,3 +30,7 @@ def check_pdf(upload: UploadedFile) -> None:
         raise DocumentRejected(_("The file is not a PDF."))
     if not uploads.is_complete_pdf(upload):
         raise DocumentRejected(_("The file is damaged or not a complete PDF."))
+    try:
+        uploads.virus_scan(upload)
+    except (uploads.VirusFound, uploads.ScannerUnavailable) as exc:
+        raise DocumentRejected(uploads.virus_message(exc, name=upload.name or "")) from exc

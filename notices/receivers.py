@@ -23,3 +23,13 @@ def new_invoices_notify(sender, *, invoice_ids: list[int], **kwargs) -> None:
 def announcements_changed(sender, **kwargs) -> None:
     """An announcement or its area was saved or deleted (the admin, a shell): drop the list cached for everyone."""
     selectors.announcements_changed()
+
+
+def account_erasing(sender, *, user, customer_ids: list[int], now, **kwargs) -> None:
+    """accounts.signals.account_erasing: the account goes, and with it what was sent to it (addresses and texts),
+    its phone verifications and its notification settings."""
+    from notices.models import Notification, NotificationPreference, PhoneVerification
+
+    Notification.objects.filter(user=user).delete()
+    PhoneVerification.objects.filter(user=user).delete()
+    NotificationPreference.objects.filter(user=user).delete()

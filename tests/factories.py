@@ -33,7 +33,7 @@ from core.money import round_money, vat_for
 from meters.models import Medium, Meter, MeterKind, Reading, ReadingSource, ReadingStatus
 from tickets.models import Case, CaseStatus, CaseType, Message, Sender
 
-PASSWORD = "Wodociagi2026"  # noqa: S105 - test-only; meets the portal's rule (upper, lower, digit, 6+)
+PASSWORD = "Wodociagi2026"  # noqa: S105 - test-only; meets the portal's rule (upper, lower, digit, 10+)
 VAT_RATE_WATER = Decimal("8")
 fake = Faker("pl_PL")
 
@@ -259,3 +259,14 @@ class MessageFactory(factory.django.DjangoModelFactory):
     author = None
     body = "Proszę o wyjaśnienie naliczonej kwoty za wodę."
     sent_at = factory.LazyFunction(timezone.now)
+
+
+def sign_in_recently(client, user) -> None:
+    """force_login, plus the record a real sign-in leaves: sensitive changes need no password for five minutes."""
+    import time
+
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

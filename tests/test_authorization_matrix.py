@@ -24,6 +24,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests import factories
 from tests.managers.world import World, build_world
 
 ROLES = ("anonymous", "customer_a", "customer_b", "full_manager", "partial_manager", "staff")
@@ -326,7 +327,7 @@ def test_each_role_gets_the_expected_answer(name, index, settings, tmp_path):
     for role, user in world.users.items():
         client = Client()
         if user is not None:
-            client.force_login(user)
+            factories.sign_in_recently(client, user)  # a fresh sign-in: no password asked again
         response = getattr(client, case.method)(url, case.data(world))
         got = outcome(response)
         expected = case.expect[role]

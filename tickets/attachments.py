@@ -15,6 +15,7 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_COUNT = 5
 
 _PILLOW_FORMATS = {AttachmentType.PNG: "PNG", AttachmentType.JPEG: "JPEG"}
+_KIND_NAMES = {AttachmentType.PDF: "PDF", AttachmentType.PNG: "PNG", AttachmentType.JPEG: "JPG"}
 
 
 class AttachmentRejected(Exception):
@@ -54,11 +55,17 @@ def check_file(upload: UploadedFile) -> CheckedFile:
             _("The file %(name)s is too big: at most %(limit)s is allowed.")
             % {"name": name, "limit": filesizeformat(max_bytes())}
         )
+    named_type = uploads.type_by_name(name)
     content_type = uploads.sniff(upload)
-    if content_type is None:
+    if named_type is None or content_type is None:
         raise AttachmentRejected(_("The file %(name)s is not a PDF, JPG or PNG file.") % {"name": name})
+    if content_type != named_type:
+        raise AttachmentRejected(
+            _("The file %(name)s is not what its name says: its content is not a %(kind)s file.")
+            % {"name": name, "kind": _KIND_NAMES[named_type]}
+        )
     if content_type == AttachmentType.PDF:
-        if not uploads.is_complete_pdf(upload):
+        if not uploads.is_complete_pdf(upload) or uploads.pdf_page_count(upload) == 0:
             raise AttachmentRejected(_("The file %(name)s is damaged or not a complete PDF.") % {"name": name})
     else:
         detected_format = uploads.image_format(upload)
@@ -66,6 +73,10 @@ def check_file(upload: UploadedFile) -> CheckedFile:
             raise AttachmentRejected(_("The file %(name)s is damaged or not a real image.") % {"name": name})
         if detected_format != _PILLOW_FORMATS[content_type]:
             raise AttachmentRejected(_("The file %(name)s is not a PDF, JPG or PNG file.") % {"name": name})
+    try:
+        uploads.virus_scan(upload)
+    except (uploads.VirusFound, uploads.ScannerUnavailable) as exc:
+        raise AttachmentRejected(uploads.virus_message(exc, name=name)) from exc
     return CheckedFile(upload=upload, content_type=content_type, name=name, size=upload.size)
 
 

@@ -9,13 +9,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import http
 from accounts.permissions import request_scope
+from core.models import SecurityEventKind
+from core.security import security_event_record
 from tickets import forms, selectors, services
 from tickets.downloads import attachment_response
 from tickets.models import CaseType, Sender
 
 CASES_PER_PAGE = 20
 MESSAGES_PER_PAGE = 20
+
+
+def _upload_refused(request: HttpRequest, form, problem: str = "") -> None:
+    """A refused attachment (not what its name says, damaged, a virus, the scanner down): into the security log."""
+    problems = [problem] if problem else [str(error) for error in form.errors.get("attachments", [])]
+    if problems:
+        security_event_record(
+            now=timezone.now(),
+            kind=SecurityEventKind.UPLOAD_REFUSED,
+            ip_address=http.client_ip(request),
+            identifier=request.user.get_username(),
+            details={"view": request.resolver_match.view_name if request.resolver_match else "", "why": problems},
+        )
 
 
 @login_required
@@ -67,9 +83,13 @@ def case_create(request: HttpRequest) -> HttpResponse:
             )
         except (services.CaseRejected, services.AttachmentRejected) as exc:
             form.add_error(None, str(exc))
+            if isinstance(exc, services.AttachmentRejected):
+                _upload_refused(request, form, str(exc))
         else:
             messages.success(request, _("Your case no. %(number)s has been sent.") % {"number": case.pk})
             return redirect("tickets:case-detail", case_id=case.pk)
+    elif form.is_bound:
+        _upload_refused(request, form)
     return render(request, "tickets/case_form.html", {"form": form})
 
 
@@ -108,9 +128,13 @@ def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
             )
         except (services.CaseRejected, services.CaseClosed, services.AttachmentRejected) as exc:
             form.add_error(None, str(exc))
+            if isinstance(exc, services.AttachmentRejected):
+                _upload_refused(request, form, str(exc))
         else:
             messages.success(request, _("Your message has been sent."))
             return redirect("tickets:case-detail", case_id=case.pk)
+    else:
+        _upload_refused(request, form)
     context = {
         "case": case,
         "thread": case.thread,
@@ -171,9 +195,13 @@ def request_create(request: HttpRequest, kind: str) -> HttpResponse:
             )
         except (services.CaseRejected, services.AttachmentRejected) as exc:
             form.add_error(None, str(exc))
+            if isinstance(exc, services.AttachmentRejected):
+                _upload_refused(request, form, str(exc))
         else:
             messages.success(request, _("Your request has been sent as case no. %(number)s.") % {"number": case.pk})
             return redirect("tickets:case-detail", case_id=case.pk)
+    elif form.is_bound:
+        _upload_refused(request, form)
     return render(request, "tickets/request_form.html", {"form": form, "kind": kind})
 
 

@@ -28,7 +28,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-STRONG = "Wodociagi2026"
+STRONG = "Rzeka-Bystra-2026"
 
 
 def register(client, form, django_capture_on_commit_callbacks, **extra):
@@ -274,8 +274,9 @@ def test_the_link_shows_the_password_rules_beside_the_field(client, pending_link
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "co najmniej 6 znaków" in html
-    assert "wielką literę, jedną małą literę i jedną cyfrę" in html
+    assert "co najmniej 10 znaków" in html
+    assert "musi zawierać wielką literę, małą literę i cyfrę" in html
+    assert "nie może zawierać nazwy przedsiębiorstwa" in html
 
 
 def test_setting_a_password_activates_the_account_records_consents_and_sends_the_confirmation(
@@ -324,7 +325,7 @@ def test_the_activated_user_signs_in_with_the_customer_number(client, pending_li
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("Ab1cd", "To hasło jest za krótkie. Musi zawierać co najmniej 6 znaków."),
+        ("Ab1cdEf2g", "To hasło jest za krótkie. Musi zawierać co najmniej 10 znaków."),
         ("wodociagi2026", "jedną wielką literę"),
         ("WODOCIAGI2026", "jedną wielką literę"),
         ("Wodociagi", "jedną wielką literę"),

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed_in(client, customer_user):
-    client.force_login(customer_user)
+    factories.sign_in_recently(client, customer_user)
     return client
 
 
@@ -138,7 +138,7 @@ def test_a_manager_of_some_points_cannot_change_a_customers_contact_data(client)
     manager = factories.UserFactory()
     managed = factories.CustomerFactory()
     factories.CustomerAccessFactory(user=manager, customer=managed, role="MANAGER", all_points=False)
-    client.force_login(manager)
+    factories.sign_in_recently(client, manager)
 
     response = client.post(reverse("accounts:contact-update"), contact_form(managed))
 

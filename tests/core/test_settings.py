@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "IBOK_SMSAPI_TOKEN": "production-smsapi-token",
     "IBOK_PORTAL_URL": "https://ibok.example.pl",
     "IBOK_OUTBOX_SECRET": "a-secret-shared-with-the-billing-system-0123456789",
+    "IBOK_MFA_ENCRYPTION_KEYS": "Qy3Jb2gP6yH0m0V4m6mWcT2P8kZ3o9q1a7c5e3g1i0s=",
 }
 
 

@@ -49,7 +49,7 @@ def test_the_transfer_page_asks_a_partial_manager_for_their_points_only(client, 
 
 
 def test_a_manager_of_all_points_may_change_the_customer_s_contact_data_but_not_their_own_phone(client, world):
-    client.force_login(world.full_manager)
+    factories.sign_in_recently(client, world.full_manager)
 
     response = client.post(
         reverse("accounts:contact-update"),

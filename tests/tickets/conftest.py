@@ -13,15 +13,31 @@ from tests import factories
 
 
 def make_pdf(size: int = 0) -> bytes:
-    """A small, valid one-page PDF; padded inside a comment to reach `size` bytes when asked."""
-    body = (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n"
-    )
-    padding = max(size - len(body) - 6, 0)
-    return body + b"%" + b"x" * padding + b"\n%%EOF\n"
+    """A small, valid one-page PDF (with its cross-reference table, so a PDF library opens it); padded inside a
+    comment before the objects to reach `size` bytes when asked."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+    ]
+
+    def build(padding: int) -> bytes:
+        out = b"%PDF-1.4\n" + (b"%" + b"x" * padding + b"\n" if padding else b"")
+        offsets = []
+        for number, body in enumerate(objects, start=1):
+            offsets.append(len(out))
+            out += b"%d 0 obj" % number + body + b"endobj\n"
+        xref = len(out)
+        out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        return out + b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+    plain = build(0)
+    if size <= len(plain):
+        return plain
+    padding = size - len(plain) - 2
+    while len(padded := build(padding)) > size:
+        padding -= len(padded) - size
+    return padded + b"\n" * (size - len(padded))
 
 
 def make_image(fmt: str) -> bytes:

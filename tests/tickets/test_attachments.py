@@ -17,9 +17,37 @@ def test_real_pdf_png_and_jpg_are_accepted_with_the_type_read_from_their_content
 
 
 def test_browser_claimed_type_is_ignored_in_favour_of_the_content():
-    checked = check_file(upload("zdjecie.pdf", make_image("PNG"), "application/pdf"))
+    checked = check_file(upload("zdjecie.png", make_image("PNG"), "application/pdf"))
 
     assert checked.content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("zdjecie.pdf", lambda: make_image("PNG")),
+        ("zdjecie.jpg", lambda: make_image("PNG")),
+        ("skan.png", lambda: make_pdf()),
+        ("skan.docx", lambda: make_pdf()),
+    ],
+)
+def test_a_file_whose_content_is_not_what_its_name_says_is_refused(name, content):
+    with pytest.raises(AttachmentRejected, match=name):
+        check_file(upload(name, content(), "application/octet-stream"))
+
+
+def test_a_pdf_that_a_pdf_library_cannot_open_is_refused_though_it_looks_complete():
+    looks_complete = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+    with pytest.raises(AttachmentRejected, match="uszkodzony"):
+        check_file(upload("umowa.pdf", looks_complete, "application/pdf"))
+
+
+def test_a_pdf_without_pages_is_refused():
+    no_pages = make_pdf().replace(b"/Kids[3 0 R]/Count 1", b"/Kids[]/Count 0     ")
+
+    with pytest.raises(AttachmentRejected, match="uszkodzony"):
+        check_file(upload("pusty.pdf", no_pages, "application/pdf"))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,39 @@
+"""Answers every response shares: which HTTP methods the portal takes, and the security headers."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.cache import add_never_cache_headers
+
+ALLOWED_METHODS = ("GET", "HEAD", "POST")
+
+
+class AllowedMethodsMiddleware:
+    """Every other method (PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT …) is answered 405, signed in or not.
+
+    No page of the portal handles them; a function view would otherwise answer them as if they were a GET.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ALLOWED_METHODS:
+            return HttpResponseNotAllowed(ALLOWED_METHODS)
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response; `Cache-Control: no-store` on every response to a signed-in user, so
+    that neither a shared proxy nor the browser's back button keeps a copy of a customer's page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.IBOK_PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            response.headers.pop("Cache-Control", None)  # "private, max-age=…" would still let the browser keep it
+            add_never_cache_headers(response)
+        return response
