@@ -134,3 +134,22 @@ def test_kubernetes_sync_worker_and_migrations_bypass_the_pooler():
         env = {entry["name"]: entry for entry in containers(doc)[0]["env"]}
         assert env["DATABASE_POOLER"]["value"] == ""
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "DATABASE_DIRECT_URL"
+
+
+@pytest.mark.django_db
+def test_the_retention_purge_command_deletes_only_what_is_past_its_purge_date():
+    from datetime import date, timedelta
+
+    from django.core.management import call_command
+
+    from billing.models import Invoice
+    from tests import factories
+
+    due = factories.InvoiceFactory(purge_after=date.today() - timedelta(days=1))
+    kept = factories.InvoiceFactory(purge_after=date.today() + timedelta(days=1))
+    unmarked = factories.InvoiceFactory()
+
+    call_command("retention_purge")
+
+    assert set(Invoice.objects.values_list("pk", flat=True)) == {kept.pk, unmarked.pk}
+    assert not Invoice.objects.filter(pk=due.pk).exists()
