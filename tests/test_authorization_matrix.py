@@ -16,6 +16,7 @@ grant pages are tested in tests/managers/test_admin_grants.py), i18n/ (the langu
 account/ pages (sign-in, password, e-mail and 2FA of the signed-in user only).
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -45,6 +46,7 @@ class Case:
     query: str = ""
     leak_check: bool = True
     label: str = ""
+    as_json: bool = False  # the data sent as a JSON body (the API's writes)
 
 
 def signed_in(ok: object = 200, **overrides) -> dict[str, object]:
@@ -98,6 +100,26 @@ MATRIX: dict[str, list[Case]] = {
     "api-v1:invoice": [
         Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect={**of_a(), "anonymous": 401}),
         Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect={**of_a(first_point=False), "anonymous": 401}),
+    ],
+    "api-v1:reading_submit": [
+        # Saved (201) or refused by the page's own validation (422: the reading window, one pending at a time)
+        # means the rule let the user in; A's second point's meter is not the partial manager's.
+        Case(
+            kwargs=lambda w: {"meter_id": w.a.meters[0].pk},
+            method="post",
+            as_json=True,
+            data=lambda w: {"value": "999999.000", "confirm_unusual": True},
+            expect={**of_a(ok=(201, 422), partial_ok=(201, 422)), "anonymous": 401},
+            leak_check=False,
+        ),
+        Case(
+            kwargs=lambda w: {"meter_id": w.a.meters[1].pk},
+            method="post",
+            as_json=True,
+            data=lambda w: {"value": "999999.000", "confirm_unusual": True},
+            expect={**of_a(first_point=False, ok=(201, 422)), "anonymous": 401},
+            leak_check=False,
+        ),
     ],
     "api-v1:invoice_pdf": [
         Case(kwargs=lambda w: {"invoice_id": w.a.invoices[0].pk}, expect={**of_a(), "anonymous": 401}),
@@ -328,7 +350,10 @@ def test_each_role_gets_the_expected_answer(name, index, settings, tmp_path):
         client = Client()
         if user is not None:
             factories.sign_in_recently(client, user)  # a fresh sign-in: no password asked again
-        response = getattr(client, case.method)(url, case.data(world))
+        if case.as_json:
+            response = getattr(client, case.method)(url, json.dumps(case.data(world)), content_type="application/json")
+        else:
+            response = getattr(client, case.method)(url, case.data(world))
         got = outcome(response)
         expected = case.expect[role]
         allowed = expected if isinstance(expected, tuple) else (expected,)

@@ -156,6 +156,7 @@ def test_the_invoice_pdfs_ksef_code_reads_back_as_the_verification_link(househol
 
     code = pdf_code(pdf.render_invoice(invoice=invoice), tmp_path)
 
+    # KSeF 2.0's KOD I (tests/billing/test_ksef_codes.py holds the format to the Ministry's examples).
     assert code == (
-        "https://ksef.mf.gov.pl/client-app/invoice/7952345678/05-11-2026/47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        "https://qr.ksef.mf.gov.pl/invoice/7952345678/05-11-2026/47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
     )
