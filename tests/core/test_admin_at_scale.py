@@ -25,6 +25,7 @@ from core import admin as core_admin
 from core.models import AuditLogEntry, OutboxMessage
 from core.services import audit_record, outbox_put
 from tests import factories
+from tests.outbox_contract import documented_examples
 from tickets.models import Sender
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,8 @@ def office_rows(count: int) -> list:
         factories.MessageFactory(case=case, sent_at=timezone.now())
         audit_record(now=timezone.now(), action="accounts.unlocked", target=customer)
         outbox_put(
-            now=timezone.now(), kind="reading.submitted", customer_number=customer.number,
-            idempotency_key=f"test-{customer.pk}", payload={"reading": reading.pk},
+            now=timezone.now(), kind="reading", customer_number=customer.number, idempotency_key=f"test-{customer.pk}",
+            payload={**documented_examples()["reading"], "portal_reference": f"SR-{reading.pk}"},
         )  # fmt: skip
         factories.SyncRunFactory()
         customers.append(customer)
