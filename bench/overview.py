@@ -15,11 +15,12 @@ import os
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import common  # noqa: E402 - after the path
+
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ibok_bench_overview")
 os.environ.update(
     {
@@ -34,41 +35,17 @@ os.environ.pop("REDIS_URL", None)  # local-memory cache: the overview never wait
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    common.recreate_database(DATABASE_URL)
 
 
 def database_loaded() -> int:
-    import psycopg
-
-    try:
-        with psycopg.connect(DATABASE_URL) as conn:
-            return conn.execute("SELECT count(*) FROM accounts_customer").fetchone()[0]
-    except psycopg.Error:
-        return 0
+    return common.database_loaded(DATABASE_URL)
 
 
 def load(customers: int, years: int) -> None:
-    from django.core.management import call_command
     from django.db import connection
-    from django.utils import timezone
 
-    from billing import services
-    from demo import batch as demo
-
-    call_command("migrate", verbosity=0)
-    folder = ROOT / "bench" / "out" / f"demo-{customers}-{years}-1"
-    started = time.perf_counter()
-    if not (folder / "manifest.json").exists():
-        demo.write_demo_batch(folder, customers=customers, seed=1, years=years, today=date(2026, 11, 21))
-    print(f"demo data generated in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    run = services.batch_import(folder=folder, clock=timezone.now, source="bench")
-    print(f"imported in {time.perf_counter() - started:.0f} s: {run.total('created'):,} rows")
+    common.import_demo(customers, years)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
