@@ -82,10 +82,16 @@ def signed_in_customer() -> tuple[str, str, int, int]:
     return customer.number, session.session_key, customer.n, customer.pk
 
 
+def cookie_name() -> str:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME
+
+
 def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict[str, float]:
     command = [
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench" / "p95.lua"), "-H", f"Cookie: sessionid={session_key}", url,
+        "-s", str(ROOT / "bench" / "p95.lua"), "-H", f"Cookie: {cookie_name()}={session_key}", url,
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
@@ -100,6 +106,7 @@ def in_process(session_key: str, customer_id: int, requests: int) -> None:
     page side by side with the bare view through the same middleware, warm (the data unchanged since the last view:
     the cached fragment) and cold (the customer's data version bumped before every request, untimed: the first view
     after a change)."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -107,7 +114,7 @@ def in_process(session_key: str, customer_id: int, requests: int) -> None:
     from core import versions
 
     client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies["sessionid"] = session_key
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
 
     def measure(path: str, cold: bool) -> tuple[float, float, int]:
         for _ in range(10):  # warm up: templates, translations, the connection, the cache
