@@ -143,7 +143,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 IBOK_BROKER_DIR = "" if REDIS_URL or os.environ.get("IBOK_BROKER_URL") else os.environ.get("IBOK_BROKER_DIR", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (core/cache.py): while Redis is away pages answer, with no cache, rather than raise; short
+    # timeouts so that a Redis that hangs costs a page half a second, not the worker.
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 elif IBOK_BROKER_DIR:
     CACHES = {
         "default": {
