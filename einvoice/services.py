@@ -4,6 +4,7 @@ A consent is a legal act: each step records who, when, from where and under whic
 the history the customer sees, and tells the billing system through the outbox in the same transaction.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from smtplib import SMTPRecipientsRefused
@@ -54,6 +55,10 @@ VERIFICATION_VALID = timedelta(days=3)
 DELIVERY_MAX_ATTEMPTS = 6
 # A delivery claimed longer ago than this was cut off mid-send (worker killed): staff decide, we never resend blind.
 SENDING_STALE_AFTER = timedelta(minutes=30)
+# Deliveries whose PDFs one deliveries_prepare task renders ahead of their sends (about 0.1 s each when warm).
+PREPARE_CHUNK = 50
+
+logger = logging.getLogger(__name__)
 
 
 class EinvoiceError(Exception):
@@ -776,10 +781,49 @@ def deliveries_create(*, invoice_ids: list[int], now: datetime) -> list[int]:
 
 
 def deliveries_enqueue(*, delivery_ids: list[int]) -> None:
-    """Queue one send task per delivery, in the current transaction."""
+    """Queue the sends of these deliveries, in the current transaction.
 
+    A delivery whose invoice has no PDF yet (the usual case for a new invoice) is queued through
+    deliveries_prepare: its PDF is rendered ahead in the bulk queue, PREPARE_CHUNK deliveries a task, and that
+    task then queues their sends, which only read the stored file. The others' sends are queued at once.
+    """
+    unrendered = set(
+        Delivery.objects.filter(pk_in(delivery_ids), invoice__pdf="").values_list("id", flat=True)
+        if delivery_ids
+        else []
+    )
     for delivery_id in delivery_ids:
-        enqueue("einvoice.invoice_email_send", delivery_id=delivery_id)
+        if delivery_id not in unrendered:
+            enqueue("einvoice.invoice_email_send", delivery_id=delivery_id)
+    waiting = [delivery_id for delivery_id in delivery_ids if delivery_id in unrendered]
+    for start in range(0, len(waiting), PREPARE_CHUNK):
+        enqueue("einvoice.deliveries_prepare", delivery_ids=waiting[start : start + PREPARE_CHUNK])
+
+
+def deliveries_prepare(*, delivery_ids: list[int]) -> int:
+    """Render and store the PDFs of these deliveries' invoices (bulk queue), then queue their sends.
+
+    A PDF that fails to render here is left to the send task, which renders it again and retries the delivery
+    as for any other failure. Safe to run twice (a PDF is rendered once; a send claims its row). Returns how
+    many PDFs were rendered.
+    """
+    rendered = 0
+    deliveries = (
+        Delivery.objects.filter(pk_in(delivery_ids), status=DeliveryStatus.PENDING, invoice__pdf="")
+        .select_related("invoice__customer", "invoice__delivery_point")
+        .order_by("id")
+    )
+    for delivery in deliveries:
+        try:
+            billing_services.invoice_pdf_ensure(invoice=delivery.invoice)
+        except Exception:
+            logger.exception("PDF of invoice %s not rendered ahead; its send renders it", delivery.invoice_id)
+        else:
+            rendered += 1
+    with transaction.atomic():
+        for delivery_id in delivery_ids:
+            enqueue("einvoice.invoice_email_send", delivery_id=delivery_id)
+    return rendered
 
 
 def deliveries_sweep(*, now: datetime, limit: int = 1000) -> dict[str, int]:

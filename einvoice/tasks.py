@@ -35,6 +35,12 @@ def deliveries_for_invoices(*, invoice_ids: list[int]) -> None:
         )
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def deliveries_prepare(*, delivery_ids: list[int]) -> None:
+    """A chunk of new deliveries: their invoices' PDFs rendered ahead (bulk queue), then their send tasks."""
+    services.deliveries_prepare(delivery_ids=delivery_ids)
+
+
 @shared_task(ignore_result=True)
 def einvoice_sweep() -> dict[str, int]:
     """Every few minutes (Celery beat): registrations whose signal was lost, invoices without a delivery."""

@@ -33,6 +33,7 @@ def queue_of(router, task_name: str) -> str:
         ("billing.tasks.invoice_pdf_render", "interactive"),
         ("einvoice.tasks.invoice_email_send", "bulk"),
         ("einvoice.tasks.deliveries_for_invoices", "bulk"),
+        ("einvoice.tasks.deliveries_prepare", "bulk"),
         ("notices.tasks.reminders_run", "bulk"),
         ("notices.tasks.notification_send", "bulk"),
         ("notices.tasks.announcement_push", "bulk"),

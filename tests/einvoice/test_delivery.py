@@ -7,9 +7,11 @@ from unittest import mock
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing import signals as billing_signals
+from billing.models import Invoice
 from einvoice import services, tasks
 from einvoice.models import Delivery, DeliveryStatus
 from tests.einvoice.conftest import NOW, invoice_for
@@ -258,3 +260,59 @@ def test_staff_send_a_failed_delivery_again(customer, active, admin_user, django
     assert count == 1
     assert Delivery.objects.get().status == DeliveryStatus.SENT
     assert len(mail.outbox) == 1
+
+
+def test_new_invoices_pdfs_are_rendered_ahead_in_chunks_in_the_bulk_queue_before_their_sends(
+    customer, active, django_capture_on_commit_callbacks, monkeypatch
+):
+    from billing import pdf
+    from core.models import QueuedTask
+
+    monkeypatch.setattr(services, "PREPARE_CHUNK", 2)
+    invoices = [invoice_for(customer, issued=date(2026, 11, 25), number=f"FV/0090{n}/11/2026") for n in range(3)]
+    events = []
+    real_render, real_send = pdf.render_invoice, services.invoice_email_deliver
+
+    def render(*, invoice):
+        events.append(("render", invoice.pk))
+        return real_render(invoice=invoice)
+
+    def send(**kwargs):
+        events.append(("send", kwargs["delivery_id"]))
+        return real_send(**kwargs)
+
+    with (
+        mock.patch("billing.pdf.render_invoice", side_effect=render) as renders,
+        mock.patch.object(services, "invoice_email_deliver", side_effect=send),
+    ):
+        announce(invoices, django_capture_on_commit_callbacks)
+
+    deliveries = {d.invoice_id: d.pk for d in Delivery.objects.all()}
+    prepares = QueuedTask.objects.filter(task="einvoice.deliveries_prepare").order_by("id")
+    assert [row.kwargs["delivery_ids"] for row in prepares] == [
+        [deliveries[invoices[0].pk], deliveries[invoices[1].pk]],
+        [deliveries[invoices[2].pk]],
+    ]
+    assert renders.call_count == 3
+    # The PDFs are rendered by the prepare tasks, before the sends they queue (which run here when the test's
+    # on-commit callbacks do, after both chunks); a send renders nothing.
+    assert events == [("render", invoice.pk) for invoice in invoices] + [
+        ("send", deliveries[invoice.pk]) for invoice in invoices
+    ]
+    assert len(mail.outbox) == 3
+    assert all(invoice.pdf for invoice in Invoice.objects.filter(pk__in=[i.pk for i in invoices]))
+
+
+def test_a_delivery_whose_pdf_is_stored_is_sent_without_a_prepare_step(
+    customer, active, django_capture_on_commit_callbacks
+):
+    from core.models import QueuedTask
+
+    invoice = invoice_for(customer, issued=date(2026, 11, 25))
+    invoice.pdf.save("invoices/billing/from-billing.pdf", ContentFile(b"%PDF-1.4 the billing system's"))
+
+    announce([invoice], django_capture_on_commit_callbacks)
+
+    assert not QueuedTask.objects.filter(task="einvoice.deliveries_prepare").exists()
+    [message] = mail.outbox
+    assert message.attachments[0][1] == b"%PDF-1.4 the billing system's"
