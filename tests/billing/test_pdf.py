@@ -166,3 +166,80 @@ def test_the_render_task_stores_the_pdf_once_however_often_it_runs(invoice, djan
     invoice.refresh_from_db()
     assert render.call_count == 1
     assert invoice.pdf.name.endswith("FV_02291_11_2026.pdf")
+
+
+def test_the_fetcher_serves_the_portals_static_files_and_data_uris_and_refuses_anything_else(tmp_path):
+    fetcher = pdf.static_fetcher()
+
+    font = fetcher.fetch((pdf.FONT_DIR / "DejaVuSans.ttf").as_uri())
+    assert font.read() == (pdf.FONT_DIR / "DejaVuSans.ttf").read_bytes()
+    inline = fetcher.fetch("data:image/svg+xml;charset=utf-8,%3Csvg%2F%3E")
+    assert (inline.read(), inline.content_type) == (b"<svg/>", "image/svg+xml")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not the portal's")
+    for url in (
+        "https://example.com/logo.png",
+        "http://127.0.0.1:9/x.css",
+        "ftp://example.com/x",
+        outside.as_uri(),
+        (pdf.STATIC_DIR / ".." / "ibok" / "settings.py").as_uri(),  # .. out of the static folder
+        (pdf.STATIC_DIR / "no-such-file.css").as_uri(),
+    ):
+        with pytest.raises(pdf.FetchRefused):
+            fetcher.fetch(url)
+
+
+def test_a_document_asking_for_a_network_url_is_not_rendered():
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    document = HTML(string='<img src="https://example.com/logo.png">', url_fetcher=pdf.static_fetcher())
+
+    with (
+        mock.patch("socket.create_connection", side_effect=AssertionError("network")) as connect,
+        pytest.raises(FatalURLFetchingError),
+    ):
+        document.write_pdf()
+    connect.assert_not_called()
+
+
+def test_rendering_an_invoice_touches_no_network_and_builds_no_tls_context(invoice):
+    import ssl
+
+    from weasyprint.urls import URLFetcher
+
+    pdf.render_invoice(invoice=invoice)  # the stylesheet, fonts and WeasyPrint's own sheets loaded
+
+    with (
+        mock.patch("socket.socket.connect", side_effect=AssertionError("network")) as connect,
+        mock.patch.object(ssl.SSLContext, "load_default_certs", side_effect=AssertionError("TLS")) as tls,
+    ):
+        document = pdf.render_invoice(invoice=invoice)
+        with pytest.raises(AssertionError, match="TLS"):
+            URLFetcher()  # WeasyPrint's default fetcher, which every render used to build, is caught
+
+    assert document.startswith(b"%PDF-")
+    connect.assert_not_called()
+    assert tls.call_count == 1  # the default fetcher's, above
+
+
+def test_the_stylesheet_and_fonts_are_parsed_once_per_process_and_reused_by_every_render(invoice):
+    import weasyprint
+    from weasyprint import HTML
+    from weasyprint.text import fonts
+
+    pdf._shared.cache_clear()  # as in a fresh process
+    with (
+        mock.patch.object(weasyprint, "CSS", wraps=weasyprint.CSS) as css_parses,
+        mock.patch.object(fonts, "FontConfiguration", wraps=fonts.FontConfiguration) as font_configurations,
+        mock.patch.object(HTML, "write_pdf", autospec=True, side_effect=HTML.write_pdf) as write_pdf,
+    ):
+        first = pdf.render_invoice(invoice=invoice)
+        second = pdf.render_invoice(invoice=invoice)
+
+    assert css_parses.call_count == 1
+    assert font_configurations.call_count == 1
+    [(_, one), (_, two)] = [(c.args, c.kwargs) for c in write_pdf.call_args_list]
+    assert one["stylesheets"][0] is two["stylesheets"][0]
+    assert one["font_config"] is two["font_config"]
+    assert first.startswith(b"%PDF-") and second.startswith(b"%PDF-")
