@@ -1,10 +1,13 @@
 """Invoice PDF: the first render (WeasyPrint, then stored) and the cached download through the access-checked view.
 
-    .venv/bin/python bench/pdf.py [--invoices 5] [--downloads 50]
+    .venv/bin/python bench/pdf.py [--invoices 10] [--downloads 50] [--bare 10]
 
 Uses the database in DATABASE_URL (default: ibok_billing) inside a transaction that is rolled back, and a
-throw-away media folder. Prints the cold first render (fonts loaded), warm first renders of other invoices, and the
-download of an already stored PDF (session, access check, streaming from storage), median and p95.
+throw-away media folder. Prints the cold first render (fonts and stylesheet loaded), warm first renders of other
+invoices (render and store), and the download of an already stored PDF (session, access check, streaming from
+storage), median and p95; beside them, in the same run, a bare WeasyPrint page (a heading, a paragraph and a QR
+code, WeasyPrint's defaults) as the reference, and the warm render's ratio to it. The machine is shared: read the
+ratio, and the load average printed with it.
 """
 
 import argparse
@@ -92,10 +95,24 @@ def make_invoices(count: int):
     return user, invoices
 
 
+def bare_page_render() -> tuple[float, float]:
+    """Seconds (wall, CPU of this process) to render the reference: one page, a heading, a paragraph and a QR code, all WeasyPrint defaults."""
+    from weasyprint import HTML
+
+    from billing import qr
+
+    code = qr.svg_data_uri("https://qr-test.ksef.mf.gov.pl/invoice/7952345678/05-11-2026/" + "A" * 43, scale=3)
+    html = f'<h1>Faktura VAT</h1><p>Zażółć gęślą jaźń: 283,75 zł.</p><img src="{code}" style="width:30mm">'
+    started, cpu = time.perf_counter(), time.process_time()
+    HTML(string=html).write_pdf()
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--invoices", type=int, default=5)
+    parser.add_argument("--invoices", type=int, default=10)
     parser.add_argument("--downloads", type=int, default=50)
+    parser.add_argument("--bare", type=int, default=10, help="renders of the bare reference page")
     args = parser.parse_args()
     import django
 
@@ -108,15 +125,22 @@ def main() -> None:
     from billing import services
 
     call_command("migrate", verbosity=0)
+    load_before = os.getloadavg()
+    bare_page_render()  # WeasyPrint's own stylesheets and fonts loaded before either is timed
     with transaction.atomic():
         user, invoices = make_invoices(args.invoices)
         renders = []
+        bare = []
         size = 0
-        for invoice in invoices:
-            started = time.perf_counter()
+        for n, invoice in enumerate(invoices):
+            started, cpu = time.perf_counter(), time.process_time()
             name = services.invoice_pdf_ensure(invoice=invoice)
-            renders.append(time.perf_counter() - started)
+            renders.append((time.perf_counter() - started, time.process_time() - cpu))
             size = invoice.pdf.size
+            if n and len(bare) < args.bare:
+                bare.append(bare_page_render())  # interleaved, so both see the same machine
+        while len(bare) < args.bare:
+            bare.append(bare_page_render())
         client = Client()
         client.force_login(user)
         url = reverse("billing:invoice-pdf", kwargs={"invoice_id": invoices[0].pk})
@@ -129,11 +153,28 @@ def main() -> None:
             assert response.status_code == 200 and body.startswith(b"%PDF-"), response.status_code
         transaction.set_rollback(True)
 
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; PDF {size / 1024:.0f} KiB ({name})")
-    print(f"first render, cold (fonts loaded):   {renders[0] * 1000:7.0f} ms")
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load[0]:.1f} / {load[1]:.1f} / "
+        f"{load[2]:.1f} after (1/5/15 min); PDF {size / 1024:.0f} KiB ({name})"
+    )
+    reference = statistics.median(wall for wall, _cpu in bare)
+    reference_cpu = statistics.median(cpu for _wall, cpu in bare)
+    print("                                      wall          CPU of the process")
+    print(
+        f"bare WeasyPrint page (median of {len(bare)}):  {reference * 1000:7.0f} ms   {reference_cpu * 1000:7.0f} ms"
+        "   (reference)"
+    )
+    print(f"first render, cold (fonts loaded):   {renders[0][0] * 1000:7.0f} ms   {renders[0][1] * 1000:7.0f} ms")
     if len(renders) > 1:
-        warm = renders[1:]
-        print(f"first render, warm (median of {len(warm)}):   {statistics.median(warm) * 1000:7.0f} ms")
+        warm = [wall for wall, _cpu in renders[1:]]
+        warm_cpu = statistics.median(cpu for _wall, cpu in renders[1:])
+        median = statistics.median(warm)
+        print(
+            f"first render, warm (median of {len(warm)}):   {median * 1000:7.0f} ms   {warm_cpu * 1000:7.0f} ms"
+            f"   ratio to the bare page {median / reference:.2f} (wall), {warm_cpu / reference_cpu:.2f} (CPU);"
+            f" wall p95 {percentile(warm, 0.95) * 1000:.0f} ms"
+        )
     print(
         f"cached download (median of {len(downloads)}):   {statistics.median(downloads) * 1000:7.1f} ms"
         f"   p95 {percentile(downloads, 0.95) * 1000:.1f} ms"

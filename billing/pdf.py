@@ -88,20 +88,19 @@ def invoice_context(invoice: Invoice) -> dict:
         "account_ok": account_ok,
         "transfer_title": transfer_title,
         "transfer_qr_amount": qr.code_carries_amount(to_pay),
-        "transfer_qr": qr.transfer_svg_data_uri(
+        "transfer_qr": qr.transfer_png_data_uri(
             qr.transfer_text(
                 recipient_nip=settings.IBOK_UTILITY_NIP,
                 account=customer.bank_account,
                 amount=to_pay,
                 recipient=settings.IBOK_UTILITY_NAME,
                 title=transfer_title,
-            ),
-            scale=3,
+            )
         )
         if account_ok and to_pay > 0
         else "",
         "ksef_codes": [
-            {"url": code.url, "label": code.label, "qr": qr.svg_data_uri(code.url, scale=3)}
+            {"url": code.url, "label": code.label, "qr": qr.png_data_uri(code.url)}
             for code in qr.ksef_codes(invoice, host=settings.IBOK_KSEF_QR_HOST, seller_nip=settings.IBOK_UTILITY_NIP)
         ],
     }

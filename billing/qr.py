@@ -157,10 +157,23 @@ def svg_data_uri(text: str, *, scale: int = 4) -> str:
     return segno.make(text, error="m", micro=False).svg_data_uri(scale=scale, border=2)
 
 
-def transfer_svg_data_uri(text: str, *, scale: int = 4) -> str:
-    """The transfer code as svg_data_uri, at the error-correction level the ZBP recommendation names: L.
+def _transfer_code(text: str):
+    # Not boosted: segno would otherwise raise the level whenever the text still fits the same size.
+    return segno.make(text, error="l", boost_error=False, micro=False)
 
-    Not boosted: segno would otherwise raise the level whenever the text still fits the same size.
-    """
-    code = segno.make(text, error="l", boost_error=False, micro=False)
-    return code.svg_data_uri(scale=scale, border=2)
+
+def transfer_svg_data_uri(text: str, *, scale: int = 4) -> str:
+    """The transfer code as svg_data_uri, at the error-correction level the ZBP recommendation names: L."""
+    return _transfer_code(text).svg_data_uri(scale=scale, border=2)
+
+
+def png_data_uri(text: str) -> str:
+    """svg_data_uri's code as a PNG of one pixel a module, for the PDF, which scales it up without smoothing
+    (image-rendering: pixelated): the same sharp modules, drawn as one image instead of an SVG path of hundreds
+    of segments."""
+    return segno.make(text, error="m", micro=False).png_data_uri(scale=1, border=2)
+
+
+def transfer_png_data_uri(text: str) -> str:
+    """transfer_svg_data_uri's code as png_data_uri's PNG."""
+    return _transfer_code(text).png_data_uri(scale=1, border=2)

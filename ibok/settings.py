@@ -373,7 +373,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("IBOK_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs each of its seven steps of every PDF at INFO ("weasyprint.progress"): warnings only.
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # The portal's own settings.

@@ -59,7 +59,7 @@ def test_the_invoice_document_has_what_a_polish_invoice_must_show(invoice, setti
     assert "dwieście siedemdziesiąt trzy zł 47/100" in html
     assert invoice.customer.bank_account_display in html
     assert "7952345678-20261105-0A1B2C3D4E5F-7A" in html
-    assert html.count("data:image/svg+xml") == 2  # the transfer code and the KSeF code
+    assert html.count("data:image/png") == 2  # the transfer code and the KSeF code
 
 
 def test_vat_summary_adds_up_per_rate():
