@@ -96,7 +96,8 @@ def make_invoices(count: int):
 
 
 def bare_page_render() -> tuple[float, float]:
-    """Seconds (wall, CPU of this process) to render the reference: one page, a heading, a paragraph and a QR code, all WeasyPrint defaults."""
+    """Seconds (wall, CPU of this process) to render the reference: one page, a heading, a paragraph and a QR
+    code, all WeasyPrint defaults."""
     from weasyprint import HTML
 
     from billing import qr
