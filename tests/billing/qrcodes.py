@@ -1,11 +1,13 @@
 """Reading QR codes back as a bank's app would: zbar (Debian's zbar-tools) on the rendered PDF or page.
 
-The portal draws its codes as SVG (segno); the PDF is rasterised with poppler's pdftoppm, an SVG code of a page
-is drawn module by module with Pillow, and zbarimg decodes both. The error-correction level is read from the
-code's own format information, the 15 bits beside the top-left finder pattern.
+The portal draws its codes as SVG (segno), the PDF as one-pixel-a-module PNGs; the PDF is rasterised with
+poppler's pdftoppm, an SVG code of a page is drawn module by module with Pillow, and zbarimg decodes both. The
+error-correction level is read from the code's own format information, the 15 bits beside the top-left finder
+pattern.
 """
 
 import base64
+import io
 import re
 import subprocess
 import urllib.parse
@@ -68,6 +70,14 @@ def svg_modules(data_uri: str) -> list[list[bool]]:
     border = min(column for _, column in dark)  # the finder pattern starts at the first dark column
     size = total - 2 * border
     return [[(row + border, column + border) in dark for column in range(size)] for row in range(size)]
+
+
+def png_modules(data_uri: str, *, border: int = 2) -> list[list[bool]]:
+    """The dark modules of a one-pixel-a-module PNG data: URI (the PDF's codes), border removed."""
+    image = Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1]))).convert("L")
+    size = image.width - 2 * border
+    assert image.height == image.width and 21 <= size <= 177 and (size - 17) % 4 == 0, image.size
+    return [[image.getpixel((border + column, border + row)) < 128 for column in range(size)] for row in range(size)]
 
 
 def error_level(modules: list[list[bool]]) -> str:

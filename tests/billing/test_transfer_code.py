@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from billing import pdf, qr
 from tests import factories
-from tests.billing.qrcodes import error_level, pdf_code, svg_code, svg_modules
+from tests.billing.qrcodes import error_level, pdf_code, png_modules, svg_code, svg_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,8 @@ def test_the_transfer_code_is_written_at_error_correction_level_l(household):
 
     context = pdf.invoice_context(invoice)
 
-    assert error_level(svg_modules(context["transfer_qr"])) == "L"
+    assert context["transfer_qr"].startswith("data:image/png;base64,")
+    assert error_level(png_modules(context["transfer_qr"])) == "L"
 
 
 def test_an_amount_of_ten_thousand_or_more_is_left_to_the_payer_and_the_pdf_says_so(household, tmp_path):
