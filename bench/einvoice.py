@@ -17,6 +17,7 @@ import argparse
 import os
 import subprocess
 import sys
+import signal
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -60,9 +61,11 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (prefork)")
     parser.add_argument("--month", default="2026-10", help="the billing month: invoices issued in it")
+    parser.add_argument("--invoices", type=int, default=0, help="only the month's first N invoices (0: all)")
     parser.add_argument("--timeout", type=int, default=7200)
     args = parser.parse_args()
 
+    sys.stdout.reconfigure(line_buffering=True)
     from bench.common import database_loaded, import_demo, recreate_database
 
     url = os.environ["DATABASE_URL"]
@@ -100,6 +103,9 @@ def main() -> None:
         Invoice.objects.filter(issue_date__gte=start, issue_date__lt=end).order_by("id").values_list("id", flat=True)
     )
     Invoice.objects.filter(pk__in=month_invoices).update(pdf="")
+    in_month = len(month_invoices)
+    if args.invoices:
+        month_invoices = month_invoices[: args.invoices]
     terms = EinvoiceTerms.objects.order_by("-published_at").first() or EinvoiceTerms.objects.create(
         version="bench", title="Regulamin e-faktury", body="§ 1.", published_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
@@ -119,24 +125,26 @@ def main() -> None:
         connection.default_channel.queue_purge("bulk")
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ibok.settings"}
+    name = f"bench-einvoice-{os.getpid()}"
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "ibok", "worker", "--pool", "prefork",
-            "--concurrency", str(args.concurrency), "--queues", "bulk", "--hostname", f"bench-einvoice-{os.getpid()}@%h",
+            "--concurrency", str(args.concurrency), "--queues", "bulk", "--hostname", f"{name}@%h",
             "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
         ],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not celery_app.control.ping(destination=[f"bench-einvoice-{os.getpid()}@{os.uname().nodename}"]):
+        while not celery_app.control.ping(destination=[f"{name}@{os.uname().nodename}"]):
             if worker.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the worker did not start")
         idle_cpu = cpu_seconds(worker.pid)
         load_before = os.getloadavg()
         print(
             f"machine: {os.cpu_count()} cores, load average {load_before[0]:.1f}; {args.customers:,} customers, "
-            f"all on e-invoices; {len(month_invoices):,} invoices issued in {args.month}; worker: prefork, "
+            f"all on e-invoices; {in_month:,} invoices issued in {args.month}, {len(month_invoices):,} announced; "
+            "worker: prefork, "
             f"{args.concurrency} process(es), queue bulk"
         )
         started = time.perf_counter()
@@ -155,18 +163,24 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             if rendered_at is None and not Invoice.objects.filter(pk__in=month_invoices, pdf="").exists():
                 rendered_at = elapsed
-            if elapsed - last_print >= 30:
+            if elapsed - last_print >= 10:
                 last_print = elapsed
-                print(f"  {elapsed:6.0f} s: {sent:,} sent, {failed} failed", flush=True)
+                print(f"  {elapsed:6.0f} s: {sent:,} sent, {failed} failed")
             if sent + failed >= len(month_invoices) or elapsed > args.timeout or worker.poll() is not None:
                 break
         elapsed = time.perf_counter() - started
         worker_cpu = cpu_seconds(worker.pid) - idle_cpu
     finally:
         worker.terminate()
-        worker.wait(timeout=60)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.send_signal(signal.SIGQUIT)  # cold shutdown: the task under way is dropped
+            worker.wait(timeout=30)
 
     load = os.getloadavg()
+    if sent < len(month_invoices):
+        print(f"stopped before the end (--timeout {args.timeout} s or the worker exited)")
     rate = sent / elapsed
     print(f"load average after: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
     print(f"e-mailed with PDF: {sent:,} of {len(month_invoices):,} ({failed} failed) in {elapsed:.0f} s")
