@@ -15,9 +15,9 @@ for a month of 200,000 e-invoices, with the load average: the machine is shared.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
-import signal
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
