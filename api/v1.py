@@ -9,7 +9,7 @@ from ninja.security import django_auth
 from api import problems
 from api.auth import PerTokenThrottle, TokenAuth
 from api.common import require_write
-from api.routers import account, billing, meters
+from api.routers import account, billing, cases, documents, einvoice, meters, public
 
 __all__ = ["api", "require_write"]
 
@@ -28,3 +28,7 @@ problems.install(api)
 api.add_router("", account.router)
 api.add_router("", billing.router)
 api.add_router("", meters.router)
+api.add_router("", cases.router)
+api.add_router("", einvoice.router)
+api.add_router("", documents.router)
+api.add_router("", public.router)
