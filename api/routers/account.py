@@ -85,7 +85,7 @@ def preferences(request: HttpRequest):
     return preferences_out(request.user)
 
 
-@router.put(
+@router.post(
     "/notification-preferences",
     response=PreferencesOut,
     summary="Set the switches: those listed on, every other off (as the settings page's form saves them)",

@@ -411,8 +411,6 @@ def payments_enabled() -> bool:
 )
 def online_payment_start(request: HttpRequest, chosen: OnlinePaymentIn):
     require_write(request)
-    if not payments_enabled():
-        raise problems.HttpError(409, _("Online payments are switched off. Please pay by bank transfer."))
     scope = request_scope(request)
     payable = list(billing.invoices_payable(scope=scope))
     customers = [m.customer for m in billing.customer_money(scope=scope, today=timezone.localdate(), per_point=False)]
@@ -422,6 +420,8 @@ def online_payment_start(request: HttpRequest, chosen: OnlinePaymentIn):
     )
     if not form.is_valid():
         raise form_invalid(form)
+    if not payments_enabled():
+        raise problems.HttpError(409, _("Online payments are switched off. Please pay by bank transfer."))
     try:
         broker_payment = billing_services.online_payment_start(
             user=request.user, customer=form.cleaned_data["customer_obj"], invoices=form.cleaned_data["invoice_objs"],
