@@ -3,17 +3,17 @@ read once per request), typed schemas from which django-ninja generates the Open
 
 Endpoints live in api/routers/ by area; add one here with a single `api.add_router("", router)` line."""
 
-from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from api import problems
 from api.auth import PerTokenThrottle, TokenAuth
 from api.common import require_write
+from api.openapi import DocumentedAPI
 from api.routers import account, billing, cases, documents, einvoice, meters, public
 
 __all__ = ["api", "require_write"]
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="iBOK API",
     version="1.0.0",
     description="The customer portal's data for the utility's mobile app and for integrators (docs/api.md).",
