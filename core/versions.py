@@ -11,8 +11,8 @@ part of the key (the scope's identity).
 """
 
 import hashlib
-from datetime import datetime
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
