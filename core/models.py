@@ -154,6 +154,8 @@ class DataVersion(models.Model):
 
     customer_id = models.BigIntegerField(_("customer id"), primary_key=True)
     version = models.BigIntegerField(_("version"), default=0)
+    # When the version last moved (the API's Last-Modified); null for rows not bumped since the column came.
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("data version")
