@@ -513,3 +513,10 @@ CELERY_BEAT_SCHEDULE["notices-resume"] = {
     "task": "notices.tasks.notifications_resume",
     "schedule": timedelta(minutes=5),
 }
+
+# --- Readings without friction (photo and SMS readings) ----------------------------------------------------------
+# A photo taken more than this many days before its self-reading (EXIF date), or in the future, is flagged for the
+# office. The SMS gateway signs its inbound callback (an SMS "ODCZYT <meter no.> <value>") with an HMAC-SHA256 of
+# the body under IBOK_SMS_INBOUND_SECRET; without the secret every callback is refused.
+IBOK_READING_PHOTO_MAX_AGE_DAYS = env_int("IBOK_READING_PHOTO_MAX_AGE_DAYS", 3)
+IBOK_SMS_INBOUND_SECRET = os.environ.get("IBOK_SMS_INBOUND_SECRET", "")

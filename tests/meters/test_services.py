@@ -81,6 +81,7 @@ def test_a_valid_reading_is_recorded_as_pending_and_queued_for_the_billing_syste
         "source": "SELF",
         "submitted_at": IN_WINDOW.isoformat(),
         "has_photo": False,
+        "photo_check": "",
     }
     assert AuditLogEntry.objects.filter(action="meters.self_reading_submitted", actor=user).exists()
 
