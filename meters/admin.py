@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -65,7 +65,9 @@ class MeterAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.
 class ReadingAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.ModelAdmin):
     """Read-only but for the one thing the office does here: reject customers' pending self-readings."""
 
-    list_display = ["meter", "read_date", "value", "source", "status", "photo_check", "portal_reference", "submitted_at"]
+    list_display = [
+        "meter", "read_date", "value", "source", "status", "photo_check", "portal_reference", "submitted_at",
+    ]  # fmt: skip
     # "Photo check: taken long before / in the future" is the office's queue of photo readings to look at.
     list_filter = ["source", "status", "photo_check", "read_date"]
     search_fields = ["=meter__serial_number", "=meter__delivery_point__customer__number", "=portal_reference"]
@@ -76,7 +78,9 @@ class ReadingAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admi
     )
     list_select_related = ["meter"]
     autocomplete_fields = ["meter"]
-    readonly_fields = ["portal_reference", "submitted_at", "submitted_by", "photo_preview", "photo_taken_at", "photo_check"]
+    readonly_fields = [
+        "portal_reference", "submitted_at", "submitted_by", "photo_preview", "photo_taken_at", "photo_check",
+    ]  # fmt: skip
     # The stored file is private: never a link to MEDIA_URL, only the staff-only view below.
     exclude = ["photo"]
     actions = ["reject_pending"]

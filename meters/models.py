@@ -112,7 +112,8 @@ class Reading(models.Model):
             models.CheckConstraint(condition=Q(source__in=ReadingSource.values), name="meters_reading_source_valid"),
             models.CheckConstraint(condition=Q(status__in=ReadingStatus.values), name="meters_reading_status_valid"),
             models.CheckConstraint(
-                condition=Q(photo_check="") | Q(photo_check__in=PhotoCheck.values), name="meters_reading_photo_check_valid"
+                condition=Q(photo_check="") | Q(photo_check__in=PhotoCheck.values),
+                name="meters_reading_photo_check_valid",
             ),
             # A customer waits for the billing system before giving the next reading of the same meter.
             models.UniqueConstraint(

@@ -169,7 +169,9 @@ def self_reading_submit(
     """Record a customer's reading as pending and queue it for the billing system in the same transaction.
 
     A photo (checked already by the form: a real PNG or JPEG, scanned) is kept with the reading; its EXIF date is
-    compared with `now` (photo_check). `source` is SELF (the page, the API) or SMS. Raises ReadingRejected (MeterNotActive, ReadingWindowClosed, ReadingAlreadyPending, ReadingBelowPrevious,
+    compared with `now` (photo_check). `source` is SELF (the page, the API) or SMS.
+
+    Raises ReadingRejected (MeterNotActive, ReadingWindowClosed, ReadingAlreadyPending, ReadingBelowPrevious,
     ReadingNeedsConfirmation); then nothing is saved.
     """
     read_date = timezone.localdate(now)
