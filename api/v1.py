@@ -62,6 +62,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 problems.install(api)
+api.add_router("", "api.readings_photo.router")  # the self-reading with a photo (api/readings_photo.py)
 
 
 def require_write(request: HttpRequest) -> None:
