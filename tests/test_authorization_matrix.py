@@ -152,6 +152,10 @@ MATRIX: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"invoice_id": w.a.invoices[1].pk}, expect={**of_a(first_point=False), "anonymous": 401}),
     ],
     # --- accounts ----------------------------------------------------------------------------------------------
+    "accounts:passkey-prompt-dismiss": [
+        Case(expect=signed_in(405), label="POST only"),
+        Case(method="post", expect=signed_in(REDIRECT)),
+    ],
     "accounts:register": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": 200})],
     "accounts:register-sent": [Case(expect=public())],
     "accounts:register-confirm": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(400))],
