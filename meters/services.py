@@ -262,11 +262,12 @@ def self_readings_confirm(*, now: datetime) -> int:
         )
         photos = dict(confirmed.exclude(photo="").values_list("portal_reference", "photo"))
         if photos:
-            pending_photo = Reading.objects.filter(
-                external_id__isnull=True, portal_reference=OuterRef("portal_reference")
-            ).values("photo")[:1]
+            pending = Reading.objects.filter(external_id__isnull=True, portal_reference=OuterRef("portal_reference"))
+            # The photo's check goes with it: the office still sees a flagged photo on the confirmed reading.
             Reading.objects.filter(external_id__isnull=False, portal_reference__in=photos, photo="").update(
-                photo=Subquery(pending_photo)
+                photo=Subquery(pending.values("photo")[:1]),
+                photo_taken_at=Subquery(pending.values("photo_taken_at")[:1]),
+                photo_check=Subquery(pending.values("photo_check")[:1]),
             )
         doomed = Reading.objects.filter(pk__in=list(confirmed.values_list("pk", flat=True)))
         versions.bump(doomed.values_list("meter__delivery_point__customer_id", flat=True))
