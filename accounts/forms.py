@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -339,3 +340,12 @@ class ManagerGrantForm(forms.Form):
             grants = [(customers[n], True, []) for n in numbers]
         cleaned["grants"] = grants
         return cleaned
+
+
+class PasskeyAddForm(AddWebAuthnForm):
+    """allauth's form for a new security key, "passwordless" ticked: a passkey the customer can sign in with alone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "passwordless" in self.fields:
+            self.fields["passwordless"].initial = True

@@ -16,6 +16,8 @@ class User(AbstractUser):
 
     phone = PhoneNumberField(_("phone"), blank=True, region="PL")
     language = models.CharField(_("language"), max_length=8, default="pl")
+    # The dashboard offers a passkey until the user adds one or closes the offer (no query: read with the user).
+    passkey_prompt_closed_at = models.DateTimeField(_("passkey offer closed at"), null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

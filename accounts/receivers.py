@@ -1,5 +1,7 @@
 """Login history and the "last login" notice, fed by Django's auth signals (allauth logs in through them)."""
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
@@ -57,3 +59,10 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs) -> None:
         user_agent=http.user_agent(request),
         now=timezone.now(),
     )
+
+
+@receiver(authenticator_added, dispatch_uid="accounts_passkey_prompt_closed")
+def passkey_prompt_closed(sender, request, user, authenticator, **kwargs) -> None:
+    """A passkey added: the dashboard stops offering one."""
+    if authenticator.type == Authenticator.Type.WEBAUTHN:
+        services.passkey_prompt_close(user=user, now=timezone.now())

@@ -811,3 +811,9 @@ def access_edit_record(*, access: CustomerAccess, actor: User, now: datetime, ac
         if action != "revoked" and access.role == AccessRole.MANAGER:
             CustomerAccess.objects.filter(pk=access.pk).update(manager_notified_at=None)
             enqueue("accounts.manager_access_email_send", user_id=access.user_id)
+
+
+def passkey_prompt_close(*, user: User, now: datetime) -> None:
+    """Stop offering a passkey on the dashboard: the user added one or closed the offer. Raises nothing."""
+    User.objects.filter(pk=user.pk, passkey_prompt_closed_at__isnull=True).update(passkey_prompt_closed_at=now)
+    user.passkey_prompt_closed_at = user.passkey_prompt_closed_at or now

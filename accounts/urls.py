@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/customers/add/", views.customer_add, name="customer-add"),
     path("settings/export/", views.data_export, name="data-export"),
     path("settings/delete/", views.deletion_request, name="deletion-request"),
+    path("settings/passkey-offer/dismiss/", views.passkey_prompt_dismiss, name="passkey-prompt-dismiss"),
     path("managers/request/", views.manager_request, name="manager-request"),
     path("managers/request/sent/", views.manager_request_sent, name="manager-request-sent"),
     path("customers/switch/", views.customer_switch, name="customer-switch"),

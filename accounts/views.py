@@ -454,3 +454,11 @@ def customer_switch(request: HttpRequest) -> HttpResponse:
         "next": _safe_next(request, ""),
     }
     return render(request, "accounts/customer_switch.html", context)
+
+
+@login_required
+@require_POST
+def passkey_prompt_dismiss(request: HttpRequest) -> HttpResponse:
+    """The customer closes the dashboard's offer of a passkey ("not now"); it stays on the settings page."""
+    services.passkey_prompt_close(user=request.user, now=timezone.now())
+    return redirect(_safe_next(request))

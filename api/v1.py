@@ -25,6 +25,7 @@ api = DocumentedAPI(
     openapi_url="/openapi.json",
 )
 problems.install(api)
+api.add_router("", "api.readings_photo.router")  # the self-reading with a photo (api/readings_photo.py)
 
 api.add_router("", account.router)
 api.add_router("", billing.router)

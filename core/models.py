@@ -31,6 +31,7 @@ class SecurityEventKind(models.TextChoices):
     REGISTRATION_THROTTLED = "REGISTRATION_THROTTLED", _("Registration attempts throttled")
     PAYMENT_NOTICE_REFUSED = "PAYMENT_NOTICE_REFUSED", _("Payment notice refused")
     UPLOAD_REFUSED = "UPLOAD_REFUSED", _("Upload refused")
+    SMS_CALLBACK_REFUSED = "SMS_CALLBACK_REFUSED", _("SMS gateway callback refused")
 
 
 class SecurityEvent(models.Model):

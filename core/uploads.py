@@ -7,11 +7,12 @@ Each app keeps its own limits and messages; these are the checks they share.
 import logging
 import socket
 import struct
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -57,6 +58,39 @@ def image_format(upload: UploadedFile) -> str | None:
         found = None
     upload.seek(0)
     return found
+
+
+def _exif_offset(text: str | None) -> timezone | None:
+    """EXIF's OffsetTimeOriginal ("+02:00") as a timezone; None when absent or malformed."""
+    try:
+        sign = -1 if text[0] == "-" else 1
+        hours, minutes = text[1:].split(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def image_taken_at(upload: UploadedFile) -> datetime | None:
+    """When the camera says the picture was taken: EXIF DateTimeOriginal (else DateTime), None when it has none.
+
+    Aware when the file says its offset (OffsetTimeOriginal), otherwise naive: the camera's local time.
+    """
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            exif = image.getexif()
+            details = exif.get_ifd(ExifTags.IFD.Exif)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    finally:
+        upload.seek(0)
+    text = details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    try:
+        taken = datetime.strptime(str(text).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
+    except ValueError:
+        return None
+    offset = _exif_offset(details.get(ExifTags.Base.OffsetTimeOriginal))
+    return taken.replace(tzinfo=offset) if offset else taken
 
 
 def pdf_page_count(upload: UploadedFile) -> int:

@@ -517,3 +517,13 @@ CELERY_BEAT_SCHEDULE["notices-resume"] = {
     "task": "notices.tasks.notifications_resume",
     "schedule": timedelta(minutes=5),
 }
+
+# --- Readings without friction (photo and SMS readings) ----------------------------------------------------------
+# A photo taken more than this many days before its self-reading (EXIF date), or in the future, is flagged for the
+# office. The SMS gateway signs its inbound callback (an SMS "ODCZYT <meter no.> <value>") with an HMAC-SHA256 of
+# the body under IBOK_SMS_INBOUND_SECRET; without the secret every callback is refused.
+IBOK_READING_PHOTO_MAX_AGE_DAYS = env_int("IBOK_READING_PHOTO_MAX_AGE_DAYS", 3)
+IBOK_SMS_INBOUND_SECRET = os.environ.get("IBOK_SMS_INBOUND_SECRET", "")
+# Passkeys: allauth's passkey login (MFA_PASSKEY_LOGIN_ENABLED above) needs no password and no CAPTCHA; a key added
+# from the dashboard's offer is "passwordless" by default, so it signs in on its own.
+MFA_FORMS = {"add_webauthn": "accounts.forms.PasskeyAddForm"}

@@ -1,6 +1,12 @@
+import mimetypes
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -59,8 +65,11 @@ class MeterAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.
 class ReadingAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admin.ModelAdmin):
     """Read-only but for the one thing the office does here: reject customers' pending self-readings."""
 
-    list_display = ["meter", "read_date", "value", "source", "status", "portal_reference", "submitted_at"]
-    list_filter = ["source", "status", "read_date"]
+    list_display = [
+        "meter", "read_date", "value", "source", "status", "photo_check", "portal_reference", "submitted_at",
+    ]  # fmt: skip
+    # "Photo check: taken long before / in the future" is the office's queue of photo readings to look at.
+    list_filter = ["source", "status", "photo_check", "read_date"]
     search_fields = ["=meter__serial_number", "=meter__delivery_point__customer__number", "=portal_reference"]
     search_exact_fields = ("portal_reference",)
     search_help_text = _(
@@ -69,8 +78,44 @@ class ReadingAdmin(LargeListMixin, BillingMirrorMixin, CustomerSearchMixin, admi
     )
     list_select_related = ["meter"]
     autocomplete_fields = ["meter"]
-    readonly_fields = ["portal_reference", "submitted_at", "submitted_by"]
+    readonly_fields = [
+        "portal_reference", "submitted_at", "submitted_by", "photo_preview", "photo_taken_at", "photo_check",
+    ]  # fmt: skip
+    # The stored file is private: never a link to MEDIA_URL, only the staff-only view below.
+    exclude = ["photo"]
     actions = ["reject_pending"]
+
+    def get_urls(self):
+        photo = path(
+            "<int:reading_id>/photo/", self.admin_site.admin_view(self.photo_view), name="meters_reading_photo"
+        )
+        return [photo, *super().get_urls()]
+
+    def photo_view(self, request, reading_id: int) -> FileResponse:
+        """The customer's photo of the meter, for staff who may view readings."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        reading = Reading.objects.filter(pk=reading_id).exclude(photo="").first()
+        if reading is None:
+            raise Http404
+        content_type = mimetypes.guess_type(reading.photo.name)[0] or "application/octet-stream"
+        response = FileResponse(reading.photo.open("rb"), content_type=content_type)
+        response["Content-Disposition"] = "inline"
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @admin.display(description=_("photo"))
+    def photo_preview(self, reading: Reading) -> str:
+        if not reading.photo:
+            return _("No photo")
+        url = reverse("admin:meters_reading_photo", args=[reading.pk])
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" class="reading-photo" width="320"></a>',
+            url,
+            url,
+            _("Photo of meter %(serial)s") % {"serial": reading.meter.serial_number},
+        )
 
     def search_extra(self, term: str) -> Q:
         return Q(meter__in=list(Meter.objects.filter(serial_number=term).values_list("id", flat=True)))

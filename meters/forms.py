@@ -26,7 +26,10 @@ class SelfReadingForm(forms.Form):
     )
     photo = forms.FileField(
         label=_("Photo of the meter (optional)"),
-        help_text=_("A PNG or JPG picture, at most 10 MB. It helps us if the reading is unusual."),
+        help_text=_(
+            "A PNG or JPG picture taken today, at most 10 MB. The office compares it with the value you type, "
+            "so the digits should be readable."
+        ),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
@@ -45,6 +48,10 @@ class SelfReadingForm(forms.Form):
         image_format = uploads.image_format(photo)
         if image_format not in PHOTO_FORMATS:
             raise forms.ValidationError(_("The photo must be a PNG or JPG picture."), code="not_image")
+        try:
+            uploads.virus_scan(photo)
+        except (uploads.VirusFound, uploads.ScannerUnavailable) as exc:
+            raise forms.ValidationError(uploads.virus_message(exc, name=photo.name or ""), code="virus") from exc
         photo.seek(0)
         photo.name = f"photo.{PHOTO_FORMATS[image_format]}"
         return photo

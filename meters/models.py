@@ -57,6 +57,16 @@ class ReadingSource(models.TextChoices):
     SELF = "SELF", _("Self-reading")
     REMOTE = "REMOTE", _("Remote")
     ESTIMATE = "ESTIMATE", _("Estimate")
+    SMS = "SMS", _("Self-reading by SMS")
+
+
+class PhotoCheck(models.TextChoices):
+    """What the photo's own date (EXIF DateTimeOriginal) says about a self-reading; the office checks the flagged."""
+
+    OK = "OK", _("Photo taken at the time of the reading")
+    NO_DATE = "NO_DATE", _("Photo without a date")
+    TOO_OLD = "TOO_OLD", _("Photo taken long before the reading")
+    FUTURE = "FUTURE", _("Photo dated in the future")
 
 
 class ReadingStatus(models.TextChoices):
@@ -81,6 +91,9 @@ class Reading(models.Model):
     # Set on a portal self-reading; the billing system echoes it on the reading that confirms it.
     portal_reference = models.CharField(_("portal reference"), max_length=64, blank=True, db_default="")
     photo = models.FileField(_("photo"), upload_to="readings/%Y/%m/", blank=True, db_default="")
+    # When the camera says the photo was taken (EXIF DateTimeOriginal) and what that means for the reading.
+    photo_taken_at = models.DateTimeField(_("photo taken at"), null=True, blank=True)
+    photo_check = models.CharField(_("photo check"), max_length=8, choices=PhotoCheck, blank=True, db_default="")
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         "accounts.User",
@@ -98,6 +111,10 @@ class Reading(models.Model):
             models.CheckConstraint(condition=Q(value__gte=0), name="meters_reading_value_non_negative"),
             models.CheckConstraint(condition=Q(source__in=ReadingSource.values), name="meters_reading_source_valid"),
             models.CheckConstraint(condition=Q(status__in=ReadingStatus.values), name="meters_reading_status_valid"),
+            models.CheckConstraint(
+                condition=Q(photo_check="") | Q(photo_check__in=PhotoCheck.values),
+                name="meters_reading_photo_check_valid",
+            ),
             # A customer waits for the billing system before giving the next reading of the same meter.
             models.UniqueConstraint(
                 fields=["meter"], condition=Q(status=ReadingStatus.PENDING), name="meters_reading_one_pending_per_meter"
@@ -130,3 +147,8 @@ class Reading(models.Model):
     @property
     def is_rejected(self) -> bool:
         return self.status == ReadingStatus.REJECTED
+
+    @property
+    def photo_is_flagged(self) -> bool:
+        """The photo's date does not fit the reading: the office looks at it before trusting the value."""
+        return self.photo_check in (PhotoCheck.TOO_OLD, PhotoCheck.FUTURE)

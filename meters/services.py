@@ -1,9 +1,10 @@
 """Meter writes: a customer's self-reading (samoodczyt), its confirmation by the billing system, its rejection."""
 
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -13,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import services as core_services
-from core import versions
+from core import uploads, versions
 from core.formats import format_quantity
 from meters import selectors
-from meters.models import Medium, Meter, Reading, ReadingSource, ReadingStatus
+from meters.models import Medium, Meter, PhotoCheck, Reading, ReadingSource, ReadingStatus
 from meters.window import reading_window
 
 # A jump is implausible when the use per day since the last reading is above JUMP_FACTOR times the meter's
@@ -55,6 +56,44 @@ def _quantity(value: Decimal, unit: str) -> str:
 
 def _new_reference(now: datetime) -> str:
     return f"SR-{timezone.localtime(now):%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+# A camera's clock a little ahead of the server's is not a photo "from the future".
+PHOTO_CLOCK_SKEW = timedelta(minutes=15)
+
+
+def photo_check(*, taken_at: datetime | None, now: datetime) -> PhotoCheck:
+    """What the photo's EXIF date says about a reading given at `now`: on time, too old, in the future or undated.
+
+    A naive EXIF time is the camera's local time, read as Europe/Warsaw. Too old is more than
+    IBOK_READING_PHOTO_MAX_AGE_DAYS before the reading.
+    """
+    if taken_at is None:
+        return PhotoCheck.NO_DATE
+    if timezone.is_naive(taken_at):
+        taken_at = timezone.make_aware(taken_at)
+    if taken_at > now + PHOTO_CLOCK_SKEW:
+        return PhotoCheck.FUTURE
+    if taken_at < now - timedelta(days=settings.IBOK_READING_PHOTO_MAX_AGE_DAYS):
+        return PhotoCheck.TOO_OLD
+    return PhotoCheck.OK
+
+
+def photo_check_message(reading: Reading) -> str:
+    """What the customer is told about the photo's date, politely; "" when there is nothing to say."""
+    if reading.photo_check == PhotoCheck.TOO_OLD:
+        return _(
+            "Your photo seems to have been taken on %(date)s, a while before today. That is fine, but someone at the "
+            "office will look at it before the reading is used."
+        ) % {"date": date_format(timezone.localtime(reading.photo_taken_at), "j E Y")}
+    if reading.photo_check == PhotoCheck.FUTURE:
+        return _(
+            "The date saved in your photo is later than today (perhaps the camera's clock is wrong). Someone at the "
+            "office will look at the photo before the reading is used."
+        )
+    if reading.photo_check == PhotoCheck.NO_DATE:
+        return _("Your photo carries no date, so the office may compare it with the reading by hand.")
+    return ""
 
 
 def plausible_limit(*, meter: Meter, previous: Reading, read_date: date) -> Decimal:
@@ -125,8 +164,12 @@ def self_reading_submit(
     user: User,
     photo: UploadedFile | None = None,
     confirmed_jump: bool = False,
+    source: str = ReadingSource.SELF,
 ) -> Reading:
     """Record a customer's reading as pending and queue it for the billing system in the same transaction.
+
+    A photo (checked already by the form: a real PNG or JPEG, scanned) is kept with the reading; its EXIF date is
+    compared with `now` (photo_check). `source` is SELF (the page, the API) or SMS.
 
     Raises ReadingRejected (MeterNotActive, ReadingWindowClosed, ReadingAlreadyPending, ReadingBelowPrevious,
     ReadingNeedsConfirmation); then nothing is saved.
@@ -137,7 +180,7 @@ def self_reading_submit(
         meter=meter,
         read_date=read_date,
         value=value,
-        source=ReadingSource.SELF,
+        source=source,
         status=ReadingStatus.PENDING,
         portal_reference=reference,
         submitted_at=now,
@@ -149,6 +192,10 @@ def self_reading_submit(
             Meter.objects.select_for_update().filter(pk=meter.pk).first()
             self_reading_check(meter=meter, value=value, read_date=read_date, confirmed_jump=confirmed_jump)
             if photo is not None:
+                taken_at = uploads.image_taken_at(photo)
+                reading.photo_check = photo_check(taken_at=taken_at, now=now)
+                if taken_at is not None:
+                    reading.photo_taken_at = taken_at if timezone.is_aware(taken_at) else timezone.make_aware(taken_at)
                 extension = "png" if photo.name.lower().endswith(".png") else "jpg"
                 reading.photo.save(f"{reference}.{extension}", photo, save=False)
             reading.save()
@@ -164,9 +211,11 @@ def self_reading_submit(
                     "serial_number": meter.serial_number,
                     "read_date": read_date.isoformat(),
                     "value": f"{value:.3f}",
-                    "source": ReadingSource.SELF,
+                    "source": source,
                     "submitted_at": now.isoformat(),
                     "has_photo": bool(reading.photo),
+                    # The photo's own date against the reading's: "OK", "NO_DATE", "TOO_OLD", "FUTURE"; "" without one.
+                    "photo_check": reading.photo_check,
                 },
             )
             core_services.audit_record(
@@ -174,7 +223,13 @@ def self_reading_submit(
                 action="meters.self_reading_submitted",
                 actor=user,
                 target=reading,
-                details={"portal_reference": reference, "value": f"{value:.3f}", "confirmed_jump": confirmed_jump},
+                details={
+                    "portal_reference": reference,
+                    "value": f"{value:.3f}",
+                    "confirmed_jump": confirmed_jump,
+                    "source": source,
+                    "photo_check": reading.photo_check,
+                },
             )
     except IntegrityError:
         if reading.photo:
@@ -207,11 +262,12 @@ def self_readings_confirm(*, now: datetime) -> int:
         )
         photos = dict(confirmed.exclude(photo="").values_list("portal_reference", "photo"))
         if photos:
-            pending_photo = Reading.objects.filter(
-                external_id__isnull=True, portal_reference=OuterRef("portal_reference")
-            ).values("photo")[:1]
+            pending = Reading.objects.filter(external_id__isnull=True, portal_reference=OuterRef("portal_reference"))
+            # The photo's check goes with it: the office still sees a flagged photo on the confirmed reading.
             Reading.objects.filter(external_id__isnull=False, portal_reference__in=photos, photo="").update(
-                photo=Subquery(pending_photo)
+                photo=Subquery(pending.values("photo")[:1]),
+                photo_taken_at=Subquery(pending.values("photo_taken_at")[:1]),
+                photo_check=Subquery(pending.values("photo_check")[:1]),
             )
         doomed = Reading.objects.filter(pk__in=list(confirmed.values_list("pk", flat=True)))
         versions.bump(doomed.values_list("meter__delivery_point__customer_id", flat=True))

@@ -13,7 +13,10 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import http
 from accounts.permissions import request_scope
+from core.models import SecurityEventKind
+from core.security import security_event_record
 from meters import charts, forms, selectors, services
 from meters.window import window_state
 
@@ -54,7 +57,7 @@ def reading_create(request: HttpRequest, meter_id: int) -> HttpResponse:
     needs_confirmation = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.self_reading_submit(
+            reading = services.self_reading_submit(
                 meter=meter,
                 value=form.cleaned_data["value"],
                 photo=form.cleaned_data["photo"],
@@ -72,7 +75,17 @@ def reading_create(request: HttpRequest, meter_id: int) -> HttpResponse:
                 request,
                 _("Thank you. Your reading has been sent to the billing system and is pending until it is confirmed."),
             )
+            if note := services.photo_check_message(reading):
+                messages.add_message(request, messages.WARNING if reading.photo_is_flagged else messages.INFO, note)
             return redirect("meters:meter", meter_id=meter.pk)
+    if form.errors.get("photo"):
+        security_event_record(
+            now=timezone.now(),
+            kind=SecurityEventKind.UPLOAD_REFUSED,
+            ip_address=http.client_ip(request),
+            identifier=request.user.get_username(),
+            details={"view": "meters:reading-create", "why": [str(error) for error in form.errors["photo"]]},
+        )
     today = timezone.localdate()
     context = {
         "meter": meter,

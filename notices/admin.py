@@ -10,7 +10,15 @@ from django.utils.translation import ngettext
 
 from core.admin import LargeListMixin
 from notices import documents, services
-from notices.models import Announcement, Document, LocalSms, Notification, NotificationStatus, PhoneVerification
+from notices.models import (
+    Announcement,
+    Document,
+    InboundSms,
+    LocalSms,
+    Notification,
+    NotificationStatus,
+    PhoneVerification,
+)
 
 
 class AnnouncementAdminForm(forms.ModelForm):
@@ -200,4 +208,26 @@ class LocalSmsAdmin(admin.ModelAdmin):
     readonly_fields = ["phone", "text", "reference", "recorded_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(LargeListMixin, admin.ModelAdmin):
+    """Readings by SMS as they came from the gateway, with what was decided and answered. Read-only."""
+
+    list_display = ["received_at", "sender", "text", "outcome", "meter", "portal_reference", "replied_at"]
+    list_filter = ["outcome", "received_at"]
+    search_fields = ["=gateway_message_id", "=sender", "=portal_reference", "=meter__serial_number"]
+    search_help_text = _("A gateway message id, a sender's number, a portal reference or a meter number, exactly.")
+    list_select_related = ["meter"]
+    ordering = ["-received_at", "-id"]
+    readonly_fields = [f.name for f in InboundSms._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Customer, DeliveryPoint
+from meters.models import Meter
 
 
 class Kind(models.TextChoices):
@@ -182,6 +183,56 @@ class LocalSms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.text[:40]}"
+
+
+class InboundSmsOutcome(models.TextChoices):
+    ACCEPTED = "ACCEPTED", _("Reading recorded")
+    MALFORMED = "MALFORMED", _("Message not understood")
+    UNKNOWN_METER = "UNKNOWN_METER", _("No such meter")
+    UNKNOWN_SENDER = "UNKNOWN_SENDER", _("Not the phone verified for the meter")
+    REJECTED = "REJECTED", _("Reading refused")
+
+
+class InboundSms(models.Model):
+    """An SMS to the utility's number ("ODCZYT <meter no.> <value>") from the gateway's signed callback.
+
+    One row per gateway message id: the gateway calling again (a retry) changes nothing. The reply, in Polish, is
+    sent by a task (notices.inbound_sms_reply) that stamps replied_at.
+    """
+
+    gateway_message_id = models.CharField(_("gateway message id"), max_length=64, unique=True)
+    sender = models.CharField(_("sender"), max_length=32)
+    text = models.CharField(_("text"), max_length=1000)
+    received_at = models.DateTimeField(_("received at"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=InboundSmsOutcome)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    meter = models.ForeignKey(
+        Meter, verbose_name=_("meter"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    portal_reference = models.CharField(_("portal reference"), max_length=64, blank=True)
+    reply = models.CharField(_("reply"), max_length=1000)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    reply_attempts = models.PositiveSmallIntegerField(_("reply attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("SMS reading")
+        verbose_name_plural = _("SMS readings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=InboundSmsOutcome.values), name="notices_inboundsms_outcome_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["-received_at"], name="notices_inbound_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_message_id} {self.sender} {self.outcome}"
 
 
 class AnnouncementKind(models.TextChoices):

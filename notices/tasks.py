@@ -1,9 +1,10 @@
 """Background work for notifications: the daily reminders, new invoices, announcement pushes, sending."""
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from notices import services
+from notices import inbound, services
 from notices.models import Announcement
 
 
@@ -44,3 +45,15 @@ def notifications_resume() -> int:
     ids = services.notifications_resume(now=timezone.now())
     services.notifications_enqueue(notification_ids=ids)
     return len(ids)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def inbound_sms_reply(self, *, inbound_sms_id: int) -> bool:
+    """The SMS answer to a reading by SMS. Safe to run twice (the service skips a replied row); a gateway that
+    did not take it is tried again with backoff, up to IBOK_NOTIFY_MAX_ATTEMPTS times."""
+    try:
+        return inbound.inbound_sms_reply(inbound_sms_id=inbound_sms_id, now=timezone.now())
+    except inbound.ReplyFailed:
+        if self.request.is_eager or self.request.retries + 1 >= settings.IBOK_NOTIFY_MAX_ATTEMPTS:
+            raise
+        raise self.retry(countdown=settings.IBOK_NOTIFY_RETRY_SECONDS * 2**self.request.retries) from None

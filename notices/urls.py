@@ -12,4 +12,5 @@ urlpatterns = [
     path("announcements/", views.announcement_list, name="announcements"),
     path("documents/", views.document_list, name="documents"),
     path("documents/<int:document_id>/", views.document_download, name="document-download"),
+    path("sms/inbound/", views.sms_inbound, name="sms-inbound"),
 ]

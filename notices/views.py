@@ -3,14 +3,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts import http
 from accounts.permissions import request_scope
-from notices import forms, selectors, services
+from core.models import SecurityEventKind
+from core.security import security_event_record
+from notices import forms, inbound, selectors, services
 
 NOTIFICATIONS_PER_PAGE = 25
 
@@ -107,3 +111,25 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@csrf_exempt  # the SMS gateway's server calls this; the HMAC signature is its proof, not a cookie
+@require_POST
+def sms_inbound(request: HttpRequest) -> HttpResponse:
+    """The SMS gateway's inbound callback: a signed form POST (MsgId, sms_from, sms_text) of an SMS to our number."""
+    signature = request.headers.get(inbound.SIGNATURE_HEADER, "")
+    if not inbound.signature_valid(body=request.body, signature=signature):
+        security_event_record(
+            now=timezone.now(),
+            kind=SecurityEventKind.SMS_CALLBACK_REFUSED,
+            ip_address=http.client_ip(request),
+            details={"why": "bad signature" if signature else "unsigned"},
+        )
+        return HttpResponseForbidden("invalid signature", content_type="text/plain")
+    message_id, sender = request.POST.get("MsgId", "").strip(), request.POST.get("sms_from", "").strip()
+    if not message_id or not sender or len(message_id) > 64:
+        return HttpResponseBadRequest("MsgId and sms_from are required", content_type="text/plain")
+    inbound.inbound_sms_receive(
+        gateway_message_id=message_id, sender=sender, text=request.POST.get("sms_text", ""), now=timezone.now()
+    )
+    return HttpResponse("OK", content_type="text/plain")  # what SMSAPI expects from a callback it may stop repeating

@@ -16,14 +16,17 @@ grant pages are tested in tests/managers/test_admin_grants.py), i18n/ (the langu
 account/ pages (sign-in, password, e-mail and 2FA of the signed-in user only).
 """
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from tests import factories
 from tests.managers.world import World, build_world
@@ -68,6 +71,12 @@ def of_a(first_point: bool = True, partial_ok: object = 200, ok: object = 200) -
         "customer_b": 404,
         "staff": 404,
     }
+
+
+def meter_photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="JPEG")
+    return SimpleUploadedFile("licznik.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 def first(objects):
@@ -117,6 +126,23 @@ MATRIX: dict[str, list[Case]] = {
             method="post",
             as_json=True,
             data=lambda w: {"value": "999999.000", "confirm_unusual": True},
+            expect={**of_a(first_point=False, ok=(201, 422)), "anonymous": 401},
+            leak_check=False,
+        ),
+    ],
+    # The same rule with a photo (api/readings_photo.py): a multipart POST, a fresh picture for every request.
+    "api-v1:reading_photo_submit": [
+        Case(
+            kwargs=lambda w: {"meter_id": w.a.meters[0].pk},
+            method="post",
+            data=lambda w: {"value": "999999", "confirm_unusual": "true", "photo": meter_photo()},
+            expect={**of_a(ok=(201, 422), partial_ok=(201, 422)), "anonymous": 401},
+            leak_check=False,
+        ),
+        Case(
+            kwargs=lambda w: {"meter_id": w.a.meters[1].pk},
+            method="post",
+            data=lambda w: {"value": "999999", "confirm_unusual": "true", "photo": meter_photo()},
             expect={**of_a(first_point=False, ok=(201, 422)), "anonymous": 401},
             leak_check=False,
         ),
@@ -246,6 +272,10 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "api-v1:announcements": [Case(expect=public())],
     # --- accounts ----------------------------------------------------------------------------------------------
+    "accounts:passkey-prompt-dismiss": [
+        Case(expect=signed_in(405), label="POST only"),
+        Case(method="post", expect=signed_in(REDIRECT)),
+    ],
     "accounts:register": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": 200})],
     "accounts:register-sent": [Case(expect=public())],
     "accounts:register-confirm": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(400))],
@@ -381,6 +411,16 @@ MATRIX: dict[str, list[Case]] = {
     "notices:announcements": [Case(expect=public())],
     "notices:documents": [Case(expect=signed_in())],
     # A customer's own documents go to those who act as the customer, not to a manager of some points.
+    # The SMS gateway's callback: no user, only its signature (tests/notices/test_sms_readings.py signs it).
+    "notices:sms-inbound": [
+        Case(expect=public(405), label="POST only"),
+        Case(
+            method="post",
+            data=lambda w: {"MsgId": "m1", "sms_from": "48600100200", "sms_text": "ODCZYT X 1"},
+            expect=public(403),
+            label="unsigned",
+        ),
+    ],  # fmt: skip
     "notices:document-download": [Case(kwargs=lambda w: {"document_id": w.a.document.pk}, expect=of_a(partial_ok=404))],
 }
 

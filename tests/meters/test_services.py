@@ -81,6 +81,7 @@ def test_a_valid_reading_is_recorded_as_pending_and_queued_for_the_billing_syste
         "source": "SELF",
         "submitted_at": IN_WINDOW.isoformat(),
         "has_photo": False,
+        "photo_check": "",
     }
     assert AuditLogEntry.objects.filter(action="meters.self_reading_submitted", actor=user).exists()
 
@@ -271,6 +272,7 @@ def test_a_synced_reading_with_the_portal_reference_confirms_the_pending_one(rea
     assert synced.status == ReadingStatus.CONFIRMED
     assert synced.portal_reference == pending.portal_reference
     assert synced.photo.name == pending.photo.name
+    assert synced.photo_check == pending.photo_check == "NO_DATE"  # a PNG without EXIF; the check goes with it
     assert services.self_readings_confirm(now=datetime(2026, 11, 26, 11, 0, tzinfo=UTC)) == 0
     # The meter is free for the next reading.
     services.self_reading_check(meter=read_meter, value=Decimal("186"), read_date=date(2026, 11, 30))

@@ -134,3 +134,36 @@ def test_with_the_scan_off_nothing_is_sent_to_a_scanner(settings):
     settings.IBOK_CLAMAV_SOCKET = "/nonexistent/clamd.sock"
 
     uploads.virus_scan(SimpleUploadedFile("skan.pdf", infected_pdf()))  # raises nothing
+
+
+@pytest.mark.django_db
+def test_an_infected_meter_photo_is_refused_with_the_reading_and_logged(scanning, client, customer_user, tmp_path):
+    import io
+    from datetime import date
+
+    import time_machine
+    from PIL import Image
+
+    from meters.models import Reading
+    from tests import factories
+
+    scanning.IBOK_READING_WINDOW_DAYS = "1-31"
+    scanning.MEDIA_ROOT = tmp_path / "media"
+    meter = factories.MeterFactory(delivery_point=customer_user.customer_accesses.get().customer.delivery_points.get())
+    factories.ReadingFactory(meter=meter, read_date=date(2026, 10, 31), value=180)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="JPEG", comment=EICAR)  # a real picture carrying EICAR
+    client.force_login(customer_user)
+
+    with time_machine.travel("2026-11-25 10:00:00+01:00"):
+        response = client.post(
+            reverse("meters:reading-create", args=[meter.pk]),
+            {"value": "185", "photo": SimpleUploadedFile("licznik.jpg", buffer.getvalue(), content_type="image/jpeg")},
+            REMOTE_ADDR="198.51.100.8",
+        )
+
+    assert response.status_code == 200
+    assert "zawiera wirusa (Eicar-Test-Signature" in response.content.decode()
+    assert not Reading.objects.filter(meter=meter, external_id__isnull=True).exists()
+    event = SecurityEvent.objects.get()
+    assert (event.kind, event.ip_address) == (SecurityEventKind.UPLOAD_REFUSED, "198.51.100.8")
