@@ -211,7 +211,7 @@ def http(rows: list[Row], seconds: int, workers: int, threads: int) -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn: {workers} {worker_class} workers x {threads} threads; wrk: 16 connections, {seconds} s a page")
+        print(f"gunicorn: {workers} {worker_class} workers x {threads} threads; wrk: 16 connections, {seconds} s each")
         for row in rows:
             wrk(base + row.path, row.session_key, 2)  # warm up every worker: connections, caches, query plans
             row.http = wrk(base + row.path, row.session_key, seconds)
@@ -240,7 +240,8 @@ def report(rows: list[Row], requests: int) -> None:
         )
         page = row.label.split(",")[0]
         if have_http and page in TARGETS and row.label.endswith("median"):
-            verdicts.append(f"{page} {ratio:.2f} >= {TARGETS[page]:.2f}: {'met' if ratio >= TARGETS[page] else 'NOT met'}")
+            verdict = "met" if ratio >= TARGETS[page] else "NOT met"
+            verdicts.append(f"{page} {ratio:.2f} >= {TARGETS[page]:.2f}: {verdict}")
     load = os.getloadavg()
     print(
         f"CPU ms: Python CPU per warm request in process ({requests} requests), cold: the first view after a change; "

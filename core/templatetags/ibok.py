@@ -137,10 +137,7 @@ def main_navigation(items, cases_unread: int = 0) -> SafeString:
     return format_html_join(
         "\n",
         '<li><a href="{}"{}>{}{}</a></li>',
-        (
-            (item.href, _ARIA_CURRENT if item.current else "", item.label, badge if item.cases else "")
-            for item in items
-        ),
+        ((item.href, _ARIA_CURRENT if item.current else "", item.label, badge if item.cases else "") for item in items),
     )
 
 
