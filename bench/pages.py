@@ -15,6 +15,7 @@ the machine disturbs much less than wrk's (PostgreSQL's CPU not counted). Withou
 """
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -131,6 +132,8 @@ class Row:
     cold_cpu_ms: float = 0.0
     queries: int = 0
     size: int = 0
+    gzip_size: int = 0  # gzip -6, as a reverse proxy would send it (docs/operations.md)
+    brotli_size: int = 0  # brotli at quality 6 (0: the brotli module is missing)
     http: dict = field(default_factory=dict)
 
 
@@ -159,6 +162,13 @@ def in_process(rows: list[Row], requests: int, profile: str | None) -> None:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(row.path)
         row.queries, row.size = len(queries.captured_queries), len(response.content)
+        row.gzip_size = len(gzip.compress(response.content, compresslevel=6))
+        try:
+            import brotli
+
+            row.brotli_size = len(brotli.compress(response.content, quality=6))
+        except ImportError:
+            pass
     # Warm: in rounds over every page, so that a change in the machine's load falls on all of them alike.
     rounds = 5
     for _ in range(rounds):
@@ -226,7 +236,7 @@ def report(rows: list[Row], requests: int) -> None:
     print()
     print(
         f"{'page':34} {'req/s':>7} {'vs bare':>7} {'p95 ms':>7} {'CPU ms':>7} {'vs bare':>7} "
-        f"{'cold ms':>7} {'queries':>7} {'KiB':>7}"
+        f"{'cold ms':>7} {'queries':>7} {'KiB':>7} {'gzip':>6} {'brotli':>6}"
     )
     verdicts = []
     for row in rows:
@@ -235,8 +245,8 @@ def report(rows: list[Row], requests: int) -> None:
         errors = int(row.http.get("errors", 0))
         print(
             f"{row.label:34} {rps:7.0f} {ratio:7.2f} {row.http.get('p95_ms', 0.0):7.1f} {row.cpu_ms:7.2f} "
-            f"{row.cpu_ms / bare.cpu_ms:7.1f} {row.cold_cpu_ms or 0:7.2f} {row.queries:7d} {row.size / 1024:7.1f}"
-            + (f"  {errors} errors" if errors else "")
+            f"{row.cpu_ms / bare.cpu_ms:7.1f} {row.cold_cpu_ms or 0:7.2f} {row.queries:7d} {row.size / 1024:7.1f} "
+            f"{row.gzip_size / 1024:6.1f} {row.brotli_size / 1024:6.1f}" + (f"  {errors} errors" if errors else "")
         )
         page = row.label.split(",")[0]
         if have_http and page in TARGETS and row.label.endswith("median"):
@@ -245,7 +255,7 @@ def report(rows: list[Row], requests: int) -> None:
     load = os.getloadavg()
     print(
         f"CPU ms: Python CPU per warm request in process ({requests} requests), cold: the first view after a change; "
-        f"req/s and p95 over HTTP"
+        "req/s and p95 over HTTP; KiB: the HTML as Django sends it, gzip -6 and brotli 6 as a proxy would"
     )
     if verdicts:
         print("targets (req/s vs the bare view, median customer): " + "; ".join(verdicts))
