@@ -1,17 +1,23 @@
-"""The dashboard and the invoice list under load: gunicorn over PostgreSQL on a large demo data set.
+"""Six customer pages under load, beside a bare Django view: gunicorn over PostgreSQL on a large demo data set.
 
-    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20] [--cpu 300]
+    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 10] [--cpu 100]
+                                    [--pages TEXT] [--profile PREFIX] [--collect]
 
 Loads the demo billing data (demo.batch) for N customers into the database `ibok_bench_pages`
-(dropped and created unless --reuse finds it loaded), signs a typical customer in, starts gunicorn (2 sync workers
-per core unless told otherwise) with a bench-only URLconf that adds a bare Django view, and loads each URL
-from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99 latency and the ratio to the
-bare view. Needs `wrk` (Debian: apt-get install wrk).
+(dropped and created unless --reuse finds it loaded; BENCH_DATABASE_URL names another), signs in the customer with
+the median invoice count and the one with the longest history, and measures the dashboard, the invoice list,
+settlements, payments, meters and consumption of each, beside a bare Django view through the same middleware:
 
-With --cpu N it first requests each URL N times in this process through Django's test client (the whole
-middleware stack and template rendering, no network) and prints the Python CPU time per request, its ratio to the
-bare view's and the SQL queries, for a warm cache and a cold one, with the load average: a figure that other work on
-the machine disturbs much less than wrk's (PostgreSQL's CPU not counted). Without wrk it stops there.
+- in process (Django's test client: the whole middleware stack and the templates, no network), in rounds over
+  every page so that a change of the machine's load falls on all alike: Python CPU per warm request (nothing
+  changed since the last view) and per cold one (the customer's data version bumped first), the queries of one
+  request and its size as sent, gzip -6 and brotli 6; with --profile a cProfile of each page (CPU time);
+- over HTTP (unless --seconds 0; needs wrk): gunicorn with 2 sync workers per core and a bench-only URLconf that
+  adds the bare view, wrk with 16 connections from loopback: requests per second, their ratio to the bare
+  view's, p95.
+
+Prints one table with the load average and the issue's targets (req/s at least 1/2 of the bare view's for the
+dashboard, 1/3 for the invoice list and settlements).
 """
 
 import argparse
