@@ -35,6 +35,7 @@ from django.http import Http404, HttpRequest
 
 from accounts import switcher
 from accounts.models import AccessRole, Customer, CustomerAccess, DeliveryPoint, User
+from core import db
 
 # Up to this many ids (whole customers plus single delivery points) a scope filters by id lists; beyond it the
 # ids cost more to send than the rule's subqueries cost to run (a manager of 1,500 customers' points: 2 ms more
@@ -232,12 +233,16 @@ class Scope:
         return apps.get_model("tickets", "Case").objects.filter(condition)
 
 
+def _accesses_of(user_id: int) -> QuerySet:
+    return CustomerAccess.objects.filter(user_id=user_id).values_list("customer_id", "all_points", "role", "points__id")
+
+
 def scope_for(*, user: User) -> Scope:
     """The user's access, read once (one query)."""
     if not user.is_authenticated:
         return Scope()
     full, partial_customers, partial_points, owned = set(), set(), set(), set()
-    rows = CustomerAccess.objects.filter(user=user).values_list("customer_id", "all_points", "role", "points__id")
+    rows = db.compiled_rows("scope_for", _accesses_of, user.pk)  # the ORM query, compiled once per process
     for customer_id, all_points, role, point_id in rows:
         if role == AccessRole.OWNER:
             owned.add(customer_id)

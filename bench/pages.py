@@ -1,20 +1,27 @@
-"""The dashboard and the invoice list under load: gunicorn over PostgreSQL on a large demo data set.
+"""Six customer pages under load, beside a bare Django view: gunicorn over PostgreSQL on a large demo data set.
 
-    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 20] [--cpu 300]
+    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 10] [--cpu 100]
+                                    [--pages TEXT] [--profile PREFIX] [--collect]
 
 Loads the demo billing data (demo.batch) for N customers into the database `ibok_bench_pages`
-(dropped and created unless --reuse finds it loaded), signs a typical customer in, starts gunicorn (2 sync workers
-per core unless told otherwise) with a bench-only URLconf that adds a bare Django view, and loads each URL
-from loopback with wrk (16 connections). Prints requests per second, p50/p95/p99 latency and the ratio to the
-bare view. Needs `wrk` (Debian: apt-get install wrk).
+(dropped and created unless --reuse finds it loaded; BENCH_DATABASE_URL names another), signs in the customer with
+the median invoice count and the one with the longest history, and measures the dashboard, the invoice list,
+settlements, payments, meters and consumption of each, beside a bare Django view through the same middleware:
 
-With --cpu N it first requests each URL N times in this process through Django's test client (the whole
-middleware stack and template rendering, no network) and prints the Python CPU time per request, its ratio to the
-bare view's and the SQL queries, for a warm cache and a cold one, with the load average: a figure that other work on
-the machine disturbs much less than wrk's (PostgreSQL's CPU not counted). Without wrk it stops there.
+- in process (Django's test client: the whole middleware stack and the templates, no network), in rounds over
+  every page so that a change of the machine's load falls on all alike: Python CPU per warm request (nothing
+  changed since the last view) and per cold one (the customer's data version bumped first), the queries of one
+  request and its size as sent, gzip -6 and brotli 6; with --profile a cProfile of each page (CPU time);
+- over HTTP (unless --seconds 0; needs wrk): gunicorn with 2 sync workers per core and a bench-only URLconf that
+  adds the bare view, wrk with 16 connections from loopback: requests per second, their ratio to the bare
+  view's, p95.
+
+Prints one table with the load average and the issue's targets (req/s at least 1/2 of the bare view's for the
+dashboard, 1/3 for the invoice list and settlements).
 """
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -23,6 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,20 +65,29 @@ def load(customers: int, years: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def signed_in_customer() -> tuple[str, str, int, int]:
-    """A typical customer (the median invoice count) with a login; returns its number, a session id, invoices, id."""
+def customers_to_bench() -> list[tuple[str, int, int]]:
+    """(label, customer id, invoices) of the customer with the median invoice count and of the one with the most."""
+    from django.db.models import Count
+
+    from accounts.models import Customer
+
+    counted = Customer.objects.annotate(n=Count("invoices")).filter(n__gt=0).order_by("n", "id")
+    total = counted.count()
+    median, longest = counted[total // 2], counted.order_by("-n", "id").first()
+    return [("median", median.pk, median.n), ("longest", longest.pk, longest.n)]
+
+
+def signed_in(customer_id: int) -> str:
+    """A login owning the customer, signed in: its session id (stored in the database)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from django.db.models import Count
     from django.utils import timezone
 
     from accounts import setup
     from accounts.models import Customer, User
 
-    counted = Customer.objects.annotate(n=Count("invoices")).filter(n__gt=0).order_by("n", "id")
-    total = counted.count()
-    customer = counted[total // 2]
+    customer = Customer.objects.get(pk=customer_id)
     user, _ = User.objects.get_or_create(username=f"bench-{customer.number}", defaults={"email": "bench@example.pl"})
     setup.owner_access_ensure(user=user, customer=customer, now=timezone.now())
     session = SessionStore()
@@ -79,7 +96,7 @@ def signed_in_customer() -> tuple[str, str, int, int]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.set_expiry(24 * 3600)
     session.create()
-    return customer.number, session.session_key, customer.n, customer.pk
+    return session.session_key
 
 
 def cookie_name() -> str:
@@ -98,14 +115,42 @@ def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict
     return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
 
 
-PAGES = (("bare Django view", "/bench/bare/"), ("dashboard", "/"), ("invoice list", "/billing/"))
+BARE = ("bare Django view", "/bench/bare/")
+PAGES = (
+    ("dashboard", "/"),
+    ("invoice list", "/billing/"),
+    ("settlements", "/billing/settlements/"),
+    ("payments", "/billing/payments/"),
+    ("meters", "/meters/"),
+    ("consumption", "/meters/consumption/"),
+)
+# The issue's targets: a page's req/s at least this share of the bare view's.
+TARGETS = {"dashboard": 0.5, "invoice list": 1 / 3, "settlements": 1 / 3}
 
 
-def in_process(session_key: str, customer_id: int, requests: int) -> None:
-    """Python CPU and wall time per request through Django's test client, and the SQL queries of one request: each
-    page side by side with the bare view through the same middleware, warm (the data unchanged since the last view:
-    the cached fragment) and cold (the customer's data version bumped before every request, untimed: the first view
-    after a change)."""
+@dataclass
+class Row:
+    label: str
+    path: str
+    session_key: str
+    customer_id: int | None = None
+    cpu_ms: float = 0.0
+    cold_cpu_ms: float = 0.0
+    queries: int = 0
+    size: int = 0
+    gzip_size: int = 0  # gzip -6, as a reverse proxy would send it (docs/operations.md)
+    brotli_size: int = 0  # brotli at quality 6 (0: the brotli module is missing)
+    http: dict = field(default_factory=dict)
+
+
+def in_process(rows: list[Row], requests: int, profile: str | None) -> None:
+    """Python CPU per request through Django's test client (the whole middleware stack and the templates, no
+    network), the SQL queries and the size of one response: warm (the data unchanged since the last view: the
+    cached fragments) and cold (the customer's data version bumped before every request, untimed: the first view
+    after a change). With `profile`, cProfile statistics of the warm requests are written there (one file per
+    page, .prof: `python -m pstats` or snakeviz reads them)."""
+    import cProfile
+
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -113,82 +158,63 @@ def in_process(session_key: str, customer_id: int, requests: int) -> None:
 
     from core import versions
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
-
-    def measure(path: str, cold: bool) -> tuple[float, float, int]:
-        for _ in range(10):  # warm up: templates, translations, the connection, the cache
-            assert client.get(path).status_code == 200, path
-        if cold:
-            versions.bump([customer_id])
+    clients = {}
+    for row in rows:
+        client = clients[row.label] = Client(HTTP_HOST="127.0.0.1")
+        client.cookies[settings.SESSION_COOKIE_NAME] = row.session_key
+        for _ in range(5):  # warm up: templates, translations, the connection, the cache
+            response = client.get(row.path)
+            assert response.status_code == 200, (row.path, response.status_code)
         with CaptureQueriesContext(connection) as queries:
-            client.get(path)
-        count = len(queries.captured_queries)  # read now: the next request clears the connection's log
-        cpu = wall = 0.0
-        for _ in range(requests):
-            if cold:
-                versions.bump([customer_id])
-            started, cpu_started = time.perf_counter(), time.process_time()
-            client.get(path)
-            wall += time.perf_counter() - started
-            cpu += time.process_time() - cpu_started
-        return cpu / requests * 1000, wall / requests * 1000, count
+            response = client.get(row.path)
+        row.queries, row.size = len(queries.captured_queries), len(response.content)
+        row.gzip_size = len(gzip.compress(response.content, compresslevel=6))
+        try:
+            import brotli
 
-    rows = [(label, *measure(path, cold=False)) for label, path in PAGES]
-    rows += [(f"{label}, cold cache", *measure(path, cold=True)) for label, path in PAGES[1:]]
-    bare_cpu = rows[0][1]
-    print(f"in process, {requests} requests each: {'CPU ms':>8} {'vs bare':>8} {'wall ms':>8} {'queries':>8}")
-    for label, cpu_ms, wall_ms, count in rows:
-        print(f"{label:34} {cpu_ms:8.2f} {cpu_ms / bare_cpu:8.1f} {wall_ms:8.2f} {count:8d}")
-    load = os.getloadavg()
-    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+            row.brotli_size = len(brotli.compress(response.content, quality=6))
+        except ImportError:
+            pass
+    # Warm: in rounds over every page, so that a change in the machine's load falls on all of them alike.
+    rounds = 5
+    for _ in range(rounds):
+        for row in rows:
+            client = clients[row.label]
+            cpu = time.process_time()
+            for _ in range(requests // rounds):
+                client.get(row.path)
+            row.cpu_ms += (time.process_time() - cpu) / (requests // rounds * rounds) * 1000
+    for row in rows:
+        client = clients[row.label]
+        if profile:  # a pass of its own: the profiler slows every call it counts
+            profiler = cProfile.Profile(time.process_time)  # CPU, not the wait for PostgreSQL
+            profiler.enable()
+            for _ in range(requests):
+                client.get(row.path)
+            profiler.disable()
+            Path(profile).parent.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(f"{profile}-{re.sub(r'\W+', '-', row.label).strip('-')}.prof")
+    for row in rows:  # cold last: a bump makes every page of the customer cold
+        if row.customer_id is None:
+            continue
+        client = clients[row.label]
+        cold = max(requests // 10, 5)  # a cold view costs several times a warm one
+        spent = 0.0
+        for _ in range(cold):
+            versions.bump([row.customer_id])
+            cpu = time.process_time()
+            client.get(row.path)
+            spent += time.process_time() - cpu
+        row.cold_cpu_ms = spent / cold * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=200_000)
-    parser.add_argument("--years", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the customers")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
-    parser.add_argument("--cpu", type=int, default=0, help="first time N requests of each page in this process")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None and not args.cpu:
-        sys.exit("wrk is missing: apt-get install wrk (or measure in process only: --cpu N)")
-
-    loaded = database_loaded() if args.reuse else 0
-    if loaded < args.customers:
-        recreate_database()
-    import django
-
-    django.setup()
-    if loaded < args.customers:
-        load(args.customers, args.years)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)  # a reused database catches up with the code
-    call_command("collectstatic", interactive=False, verbosity=0)
-    number, session_key, invoices, customer_id = signed_in_customer()
-    from django.db import connection
-
-    print(
-        f"machine: {os.cpu_count()} cores, PostgreSQL {connection.cursor().connection.info.server_version}; "
-        f"{database_loaded():,} customers loaded; signed in as customer {number} with {invoices} invoices"
-    )
-    if args.cpu:
-        in_process(session_key, customer_id, args.cpu)
-    connection.close()
-    if shutil.which("wrk") is None:
-        print("wrk is missing: no load test over HTTP (apt-get install wrk)")
-        return
-
-    workers = args.workers or 2 * (os.cpu_count() or 1)
-    worker_class = "gthread" if args.threads > 1 else "sync"
+def http(rows: list[Row], seconds: int, workers: int, threads: int) -> None:
+    """Each page over HTTP: gunicorn on loopback, wrk with 16 connections (requests per second, p95)."""
+    worker_class = "gthread" if threads > 1 else "sync"
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"), "ibok.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-            "--workers", str(workers), "--threads", str(args.threads), "--worker-class", worker_class,
+            "--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class,
             "--backlog", "64", "--log-level", "warning",
         ],
         cwd=ROOT, env={**os.environ, **ENV}, start_new_session=True,
@@ -201,25 +227,96 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn: {workers} {worker_class} workers x {args.threads} threads; wrk: 16 connections")
-        results = {}
-        for label, path in PAGES:
-            wrk(base + path, session_key, 3)  # warm up: connections, caches, query plans
-            results[label] = wrk(base + path, session_key, args.seconds)
-        bare = results["bare Django view"]
-        print(f"{'':18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}")
-        for label, r in results.items():
-            ratio = r["rps"] / bare["rps"]
-            print(
-                f"{label:18} {r['rps']:8.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
-                f"{ratio:8.2f} {int(r['errors']):7d}"
-            )
-        verdict = "met" if results["dashboard"]["p95_ms"] < 100 else "NOT met"
-        busy = os.getloadavg()[0]
-        print(f"target dashboard p95 < 100 ms: {verdict} (load average {busy:.1f} on {os.cpu_count()} cores)")
+        print(f"gunicorn: {workers} {worker_class} workers x {threads} threads; wrk: 16 connections, {seconds} s each")
+        for row in rows:
+            wrk(base + row.path, row.session_key, 2)  # warm up every worker: connections, caches, query plans
+            row.http = wrk(base + row.path, row.session_key, seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def report(rows: list[Row], requests: int) -> None:
+    bare = rows[0]
+    have_http = bool(bare.http)
+    print()
+    print(
+        f"{'page':34} {'req/s':>7} {'vs bare':>7} {'p95 ms':>7} {'CPU ms':>7} {'vs bare':>7} "
+        f"{'cold ms':>7} {'queries':>7} {'KiB':>7} {'gzip':>6} {'brotli':>6}"
+    )
+    verdicts = []
+    for row in rows:
+        rps = row.http.get("rps", 0.0)
+        ratio = rps / bare.http["rps"] if have_http else 0.0
+        errors = int(row.http.get("errors", 0))
+        print(
+            f"{row.label:34} {rps:7.0f} {ratio:7.2f} {row.http.get('p95_ms', 0.0):7.1f} {row.cpu_ms:7.2f} "
+            f"{row.cpu_ms / bare.cpu_ms:7.1f} {row.cold_cpu_ms or 0:7.2f} {row.queries:7d} {row.size / 1024:7.1f} "
+            f"{row.gzip_size / 1024:6.1f} {row.brotli_size / 1024:6.1f}" + (f"  {errors} errors" if errors else "")
+        )
+        page = row.label.split(",")[0]
+        if have_http and page in TARGETS and row.label.endswith("median"):
+            verdict = "met" if ratio >= TARGETS[page] else "NOT met"
+            verdicts.append(f"{page} {ratio:.2f} >= {TARGETS[page]:.2f}: {verdict}")
+    load = os.getloadavg()
+    print(
+        f"CPU ms: Python CPU per warm request in process ({requests} requests), cold: the first view after a change; "
+        "req/s and p95 over HTTP; KiB: the HTML as Django sends it, gzip -6 and brotli 6 as a proxy would"
+    )
+    if verdicts:
+        print("targets (req/s vs the bare view, median customer): " + "; ".join(verdicts))
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's duration per page (0: no HTTP load)")
+    parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the customers")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    parser.add_argument("--cpu", type=int, default=100, help="warm requests of each page timed in this process")
+    parser.add_argument("--profile", metavar="PREFIX", help="write cProfile statistics of each page to PREFIX-*.prof")
+    parser.add_argument("--collect", action="store_true", help="collect the static files again (changed CSS)")
+    parser.add_argument("--pages", help="only the pages whose label contains this text")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None and args.seconds:
+        sys.exit("wrk is missing: apt-get install wrk (or measure in process only: --seconds 0)")
+
+    loaded = database_loaded() if args.reuse else 0
+    if loaded < args.customers:
+        recreate_database()
+    import django
+
+    django.setup()
+    if loaded < args.customers:
+        load(args.customers, args.years)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)  # a reused database catches up with the code
+    if args.collect or not (ROOT / "bench" / "out" / "static" / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)  # minutes: whitenoise compresses every file
+    benched = customers_to_bench()
+    rows = [Row(BARE[0], BARE[1], signed_in(benched[0][1]))]
+    for who, customer_id, _invoices in benched:
+        session_key = signed_in(customer_id)
+        rows += [
+            Row(f"{label}, {who}", path, session_key, customer_id)
+            for label, path in PAGES
+            if not args.pages or args.pages in label
+        ]
+    print(
+        f"machine: {os.cpu_count()} cores, PostgreSQL {connection.cursor().connection.info.server_version}; "
+        f"{database_loaded():,} customers loaded; "
+        + ", ".join(f"{who}: customer id {pk} with {n} invoices" for who, pk, n in benched)
+    )
+    in_process(rows, args.cpu, args.profile)
+    connection.close()
+    if args.seconds:
+        http(rows, args.seconds, args.workers or 2 * (os.cpu_count() or 1), args.threads)
+    report(rows, args.cpu)
 
 
 if __name__ == "__main__":

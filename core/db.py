@@ -1,10 +1,10 @@
 """Small database helpers shared by the apps."""
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 
@@ -59,3 +59,29 @@ def fetch_named(sql: str, params: Mapping[str, object]) -> list[dict[str, object
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- ORM queries compiled once -----------------------------------------------------------------------------------
+#
+# A read every signed-in page makes (the user's scope) costs more to build and compile through the ORM than
+# PostgreSQL takes to answer it. `compiled_rows` compiles the ORM query once per process and database vendor
+# with a sentinel for its one parameter and then runs that very SQL with the request's value: the same query,
+# so nothing can drift from the ORM, without the Python of building it again.
+
+_SENTINEL = -918_273_645  # never a real id; found in the compiled parameters to prove it is the only one
+_COMPILED: dict[tuple[str, str], str] = {}
+
+
+def compiled_rows(name: str, build: Callable[[int], QuerySet], value: int) -> list[tuple]:
+    """The rows of `build(value)` (a `values_list` query whose only parameter is `value`), as tuples; the query is
+    compiled by the ORM the first time only."""
+    key = (name, connection.vendor)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql, params = build(_SENTINEL).query.sql_with_params()
+        if list(params) != [_SENTINEL]:
+            raise ValueError(f"{name}: the query must have exactly one parameter, its argument ({params!r})")
+        _COMPILED[key] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        return cursor.fetchall()

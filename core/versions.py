@@ -80,12 +80,18 @@ def fragment(name: str, *, customer_ids: Iterable[int], identity: object, render
     The version is read before `render` reads the data, so a fragment is never filed under a newer version than
     the data it shows (a write committing in between files newer data under the older version: harmless).
     """
+    return cached(name, customer_ids=customer_ids, identity=identity, compute=render)
+
+
+def cached[T](name: str, *, customer_ids: Iterable[int], identity: object, compute: Callable[[], T]) -> T:
+    """What `compute()` returns (HTML, or any picklable value such as a page's totals), cached as `fragment`
+    caches HTML: under the customers' version, the language and `identity`."""
     customer_ids = frozenset(customer_ids)
     version = version_of(customer_ids)
     digest = hashlib.sha256(repr((sorted(customer_ids), version, identity)).encode()).hexdigest()
     key = f"fragment:{name}:{translation.get_language()}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, settings.IBOK_FRAGMENT_CACHE_SECONDS)
-    return html
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.IBOK_FRAGMENT_CACHE_SECONDS)
+    return value

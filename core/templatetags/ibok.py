@@ -1,14 +1,15 @@
 """Template helpers shared by every page: money in the reader's language, machine-readable times, and form
 widgets tied to their help."""
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.forms import BoundField
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 from core.formats import format_quantity, unit_label
 from core.money import round_money
@@ -116,3 +117,44 @@ def money_span(amount) -> SafeString:
 def status_badge(status: str, label: str) -> SafeString:
     """{% status_badge row.status row.label %}: a payment status as text with a colour, as the component."""
     return format_html('<span class="badge badge--{}">{}</span>', str(status).lower(), label)
+
+
+# --- the page frame (base.html): built in Python, as every page renders it ------------------------------------------
+
+
+@register.simple_tag
+def main_navigation(items, cases_unread: int = 0) -> SafeString:
+    """{% main_navigation navigation cases_unread %}: the main menu's <li> items (portal.context_processors'
+    navigation), the page shown marked aria-current, the unread replies counted beside "Lista spraw". The same
+    HTML a {% for %} loop gave, for a fraction of its cost on every page."""
+    badge = ""
+    if cases_unread:
+        badge = format_html(
+            ' <span class="count-badge">{} <span class="visually-hidden">{}</span></span>',
+            cases_unread,
+            ngettext("unread reply", "unread replies", cases_unread),
+        )
+    return format_html_join(
+        "\n",
+        '<li><a href="{}"{}>{}{}</a></li>',
+        ((item.href, _ARIA_CURRENT if item.current else "", item.label, badge if item.cases else "") for item in items),
+    )
+
+
+_ARIA_CURRENT = SafeString(' aria-current="page"')
+
+
+@register.simple_tag
+def language_options(languages, current: str) -> SafeString:
+    """{% language_options languages LANGUAGE_CODE %}: the language switcher's <option>s, the current one
+    selected; built once per language."""
+    return _language_options(tuple(languages), current)
+
+
+@functools.cache
+def _language_options(languages: tuple[tuple[str, str], ...], current: str) -> SafeString:
+    return format_html_join(
+        "\n",
+        '<option value="{}" lang="{}"{}>{}</option>',
+        ((code, code, SafeString(" selected") if code == current else "", name) for code, name in languages),
+    )

@@ -26,9 +26,11 @@ def saturday_21_november():
 
 
 # The overview's queries, whatever the number of customers: the user (1; the session comes from the cache), the
-# user's scope (1, shared with the header), the totals with the row count (1), one page of rows (1), the
-# navigation's unread cases badge (1). No session write within a minute of the last (the idle timeout's refresh).
-OVERVIEW_QUERIES = 5
+# user's scope (1, shared with the header), the customers' data version (1), the totals with the row count (1,
+# cached under that version: not when nothing changed since), one page of rows (1), the navigation's unread cases
+# badge (1). No session write within a minute of the last (the idle timeout's refresh).
+OVERVIEW_QUERIES = 6
+OVERVIEW_QUERIES_WARM = 5
 # The CSV: the user (1), the scope (1), every row through one cursor (1).
 CSV_QUERIES = 3
 SYNCED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -120,13 +122,18 @@ def test_an_unknown_sort_or_filter_is_reported_not_guessed(client, world):
     assert list(rows_of(response)) == ["500100"]
 
 
+def csv_text(response) -> str:
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 def test_the_overview_exports_to_csv_with_the_filters_applied(client, world, manager_of_both):
     client.force_login(manager_of_both)
 
     response = client.get(reverse("pages:manager-overview-csv"), {"show": "overdue"})
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert response.streaming  # written while it is sent, 500 customers at a time
+    rows = list(csv.reader(io.StringIO(csv_text(response)), delimiter=";"))
     assert rows[0][:2] == ["Nr odbiorcy", "Nazwa"]
     assert len(rows) == 2
     assert rows[1][0] == "500100"
@@ -139,7 +146,7 @@ def test_the_partial_manager_s_csv_row_counts_their_points_only(client, world):
 
     response = client.get(reverse("pages:manager-overview-csv"))
 
-    row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))[1]
+    row = list(csv.reader(io.StringIO(csv_text(response)), delimiter=";"))[1]
     assert row[3] == "Część punktów odbioru"
     assert row[4:6] == ["162,00", "162,00"]
 
@@ -225,8 +232,11 @@ def test_the_overview_runs_a_fixed_number_of_queries(client, django_assert_num_q
 
     with django_assert_num_queries(OVERVIEW_QUERIES):
         response = client.get(reverse("pages:manager-overview"), {"sort": "-overdue", "q": "Długa"})
+    with django_assert_num_queries(OVERVIEW_QUERIES_WARM):  # nothing changed: the totals from the cache
+        again = client.get(reverse("pages:manager-overview"), {"sort": "-overdue", "q": "Długa"})
 
-    assert response.status_code == 200
+    assert response.status_code == again.status_code == 200
+    assert again.context["totals"] == response.context["totals"]
     assert response.context["totals"].customers == count
     assert len(response.context["page"].object_list) == min(count, 50)
     assert response.context["totals"].overdue == Decimal("5.00") * count
@@ -238,7 +248,20 @@ def test_the_csv_export_runs_a_fixed_number_of_queries(client, django_assert_num
     properties(manager, count)
     client.force_login(manager)
 
-    with django_assert_num_queries(CSV_QUERIES):
-        response = client.get(reverse("pages:manager-overview-csv"))
+    with django_assert_num_queries(CSV_QUERIES):  # the rows are read while the response streams
+        text = csv_text(client.get(reverse("pages:manager-overview-csv")))
 
-    assert len(response.content.decode("utf-8-sig").strip().splitlines()) == count + 1
+    assert len(text.strip().splitlines()) == count + 1
+
+
+def test_the_cached_totals_follow_a_change_of_a_customer_s_data(client, world, manager_of_both):
+    client.force_login(manager_of_both)
+    url = reverse("pages:manager-overview")
+    before = client.get(url).context["totals"]
+    balance = CustomerBalance.objects.get(customer=world.a.customer)
+
+    balance.balance += Decimal("10.00")
+    balance.save()  # a synced row saved on its own bumps its customer's data version (billing.versions)
+
+    after = client.get(url).context["totals"]
+    assert after.balance == before.balance + Decimal("10.00")
