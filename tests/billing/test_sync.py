@@ -356,6 +356,7 @@ def reading(reference: str) -> dict:
     return {
         "portal_reference": reference, "meter_id": "M-none", "serial_number": "X1", "read_date": "2026-11-20",
         "value": "123.000", "source": "SELF", "submitted_at": "2026-11-20T10:00:00+01:00", "has_photo": False,
+        "photo_check": "",
     }  # fmt: skip
 
 

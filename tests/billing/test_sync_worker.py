@@ -251,6 +251,7 @@ def test_the_worker_retries_outbox_delivery_after_the_receiver_fails_and_books_i
             "source": "SELF",
             "submitted_at": "2026-11-20T10:00:00+01:00",
             "has_photo": False,
+            "photo_check": "",
         },  # fmt: skip
     )
     worker_factory()
