@@ -1502,6 +1502,8 @@ def write_demo_changes(full_dir: Path, out_dir: Path, *, fraction: float, seed: 
         new = {**invoice, "id": f"{invoice['id']}-N", "number": f"{invoice['number']}/N", "changed_at": changed_at,
                "issue_date": day, "due_date": (date.fromisoformat(day) + timedelta(days=14)).isoformat(),
                "outstanding": invoice["gross"], "ksef_number": "", "ksef_hash": ""}  # fmt: skip
+        for field in ("ksef_context_type", "ksef_context_id", "ksef_certificate_serial", "ksef_certificate_signature"):
+            new.pop(field, None)  # not sent to KSeF yet: no hash, so no offline KOD II either
         if invoice.get("period_end"):
             start, end = date.fromisoformat(invoice["period_start"]), date.fromisoformat(invoice["period_end"])
             new["period_start"], new["period_end"] = end.isoformat(), (end + (end - start)).isoformat()

@@ -209,3 +209,21 @@ def test_the_demo_batch_loads_identically_both_ways(tmp_path, monkeypatch):
     lines = sum(1 for path in folder.glob("*.jsonl") for _ in path.open())
     assert 0 < len(handed_back) < lines / 100
     assert results[0][1]["invoices"]["created"] + results[0][1]["invoices"]["updated"] > 0
+
+
+def test_the_demo_changes_load_without_rejections(tmp_path):
+    """The next period's invoice is not in KSeF yet: it carries neither the hash nor an offline KOD II."""
+    from datetime import date
+
+    from demo import batch as demo
+
+    folder = tmp_path / "demo"
+    demo.write_demo_batch(folder, customers=40, seed=3, years=1, today=date(2026, 11, 21))
+    demo.write_demo_changes(folder, tmp_path / "changes", fraction=1.0, seed=3, changed_at="2026-11-21T10:00:00+00:00")
+    offline = [line for line in (folder / "invoices.jsonl").open() if '"ksef_context_type"' in line]
+    assert offline, "the full batch has invoices issued offline"
+    wipe()
+    Loader(folder, set_based=True, workers=1, batch_size=500).load()
+    changes = Loader(tmp_path / "changes", set_based=True, workers=1, batch_size=500).load()
+    assert changes.rejected == 0
+    assert changes.counts["invoices"].created >= 40
