@@ -338,6 +338,18 @@ MATRIX: dict[str, list[Case]] = {
     # The sandbox broker exists only with IBOK_PAYMENT_SANDBOX (off in tests).
     "billing:sandbox-broker": [Case(kwargs=lambda w: {"token": "x"}, expect=public(404))],
     "billing:calendar": [Case(expect=signed_in())],
+    # Only the customer's own login asks for its overpayment; anyone else is shown no form, and a request for A
+    # from anyone but A is a form error (A is not among their customers).
+    "billing:refund": [Case(expect=signed_in())],
+    "billing:refund-submit": [
+        Case(expect=signed_in(405), label="POST only"),
+        Case(
+            method="post",
+            data=lambda w: {"customer": w.a.customer.pk, "method": "OFFSET"},
+            expect=signed_in(400),
+            label="no overpayment or not theirs",
+        ),
+    ],
     # The private calendar address: the unguessable token is the key (calendar apps cannot sign in).
     "billing:calendar-feed": [
         Case(kwargs=lambda w: {"token": w.a.calendar.token}, expect=public(), leak_check=False),
