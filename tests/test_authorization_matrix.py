@@ -393,6 +393,14 @@ MATRIX: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"attachment_id": w.a.attachments[0].pk}, expect=of_a()),
         Case(kwargs=lambda w: {"attachment_id": w.a.attachments[1].pk}, expect=of_a(first_point=False)),
     ],
+    # Reports without an account: public; the tracking page only behind its token (tests/tickets/test_reports.py).
+    "reports:create": [Case(expect=public())],
+    "reports:detail": [
+        Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(404)),
+        Case(
+            kwargs=lambda w: {"token": "not-a-token"}, method="post", data=lambda w: {"body": "x"}, expect=public(404)
+        ),
+    ],
     # --- e-invoice ---------------------------------------------------------------------------------------------
     "einvoice:index": [Case(expect=signed_in())],
     "einvoice:terms": [Case(expect=public())],

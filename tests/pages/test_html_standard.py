@@ -34,6 +34,7 @@ PUBLIC = [
     ("pages:accessibility", {}),
     ("einvoice:terms", {}),
     ("einvoice:verified", {}),
+    ("reports:create", {}),
 ]
 
 
