@@ -271,6 +271,30 @@ MATRIX: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"document_id": w.a.document.pk}, expect={**of_a(partial_ok=404), "anonymous": 401})
     ],
     "api-v1:announcements": [Case(expect=public())],
+    # Refunds: each user's own customers only; A's request from anyone else is the form's 422 (not their customer),
+    # A itself is refused because A has a debt, not an overpayment (409); a wrong password is 403 for everyone.
+    "api-v1:refund_list": [Case(expect=signed_in(anonymous=401))],
+    "api-v1:refund_create": [
+        Case(
+            method="post",
+            as_json=True,
+            data=lambda w: {"customer_id": w.a.customer.pk, "method": "OFFSET", "password": factories.PASSWORD},
+            expect={**signed_in(422, customer_a=409), "anonymous": 401},
+            leak_check=False,
+        ),
+        Case(
+            method="post",
+            as_json=True,
+            data=lambda w: {"customer_id": w.a.customer.pk, "method": "OFFSET", "password": "not-the-password"},
+            expect={**signed_in(403), "anonymous": 401},
+            label="wrong password",
+        ),
+    ],
+    # Reports without an account: public; a report only behind its token.
+    "api-v1:report_create": [
+        Case(method="post", data=lambda w: {"case_type": "FAILURE"}, expect=public(422), leak_check=False)
+    ],
+    "api-v1:report_detail": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(404))],
     # --- accounts ----------------------------------------------------------------------------------------------
     "accounts:passkey-prompt-dismiss": [
         Case(expect=signed_in(405), label="POST only"),

@@ -201,3 +201,9 @@ def report_by_token(*, token: str) -> Case:
     if case is None:
         raise Http404
     return case
+
+
+def has_own_reports(*, user: User) -> bool:
+    """Whether the user has claimed reports made without an account (cases with no customer, hence no data
+    version for a conditional GET)."""
+    return user.is_authenticated and Case.objects.filter(customer__isnull=True, opened_by_id=user.pk).exists()
