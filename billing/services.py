@@ -303,7 +303,7 @@ class RefundRejected(Exception):
 
 
 def refund_request_submit(
-    *, customer: Customer, user: User, method: str, bank_account: str, now: datetime
+    *, customer: Customer, user: User | None, method: str, bank_account: str, now: datetime
 ) -> RefundRequest:
     """Ask for the customer's overpayment back and queue the request for the billing system.
 
