@@ -269,3 +269,18 @@ def test_a_decided_request_is_not_decided_again(client, staff, open_request, dja
     open_request.refresh_from_db()
     assert open_request.status == RefundStatus.OFFSET
     assert mail.outbox == []
+
+
+def test_the_decision_email_is_in_the_customers_language(
+    staff, open_request, customer_user, django_capture_on_commit_callbacks
+):
+    customer_user.language = "uk"
+    customer_user.save(update_fields=["language"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_request_decide(
+            refund=open_request, status=RefundStatus.OFFSET, actor=staff, note="", now=timezone.now()
+        )
+
+    assert mail.outbox[0].subject == f"Рішення щодо заяви на повернення {open_request.reference}"
+    assert "Зараховано в рахунок рахунків-фактур" in mail.outbox[0].body

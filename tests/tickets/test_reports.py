@@ -301,3 +301,13 @@ def test_the_office_reply_to_a_claimed_report_counts_in_the_unread_badge(
     assert selectors.unread_total(user=customer_user, scope=scope_for(user=customer_user)) == 1
     assert selectors.unread_total(user=customer_user, scope=Scope.unread(customer_user)) == 1
     assert selectors.unread_total(user=stranger, scope=scope_for(user=stranger)) == 0
+
+
+def test_the_link_goes_out_in_the_language_of_the_page(client, settings, django_capture_on_commit_callbacks):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    send_report(client, django_capture_on_commit_callbacks)
+
+    case = Case.objects.get()
+    assert mail.outbox[0].subject == f"Your report no. {case.pk}"
+    assert "We have registered your report" in mail.outbox[0].body
