@@ -120,11 +120,12 @@ class Scope:
 
     def sql_params(self) -> dict[str, object]:
         """The scope as the hand-written reads take it: %(full)s customers and %(points)s delivery points as
-        arrays, and %(customer)s, the one whole customer or None (core.db.scoped_sql)."""
+        arrays, %(customer)s, the one whole customer or None (core.db.scoped_sql), and %(user)s, the user's id."""
         return {
             "full": sorted(self.full_customer_ids),
             "points": sorted(self.partial_point_ids),
             "customer": self.one_customer_id,
+            "user": self.user_id,
         }
 
     # --- narrowing -------------------------------------------------------------------------------------------
@@ -223,14 +224,19 @@ class Scope:
         return self.rows(apps.get_model("meters", "Meter").objects, customer="delivery_point__customer_id")
 
     def cases(self) -> QuerySet:
-        """Cases (tickets.Case): a customer's own, and those about a visible delivery point, whichever customer
-        they were filed under."""
+        """Cases (tickets.Case): a customer's own, those about a visible delivery point, whichever customer they
+        were filed under, and the user's own reports made without an account (no customer, claimed by their
+        verified e-mail)."""
+        case_model = apps.get_model("tickets", "Case")
+        own_reports = Q(customer_id__isnull=True, opened_by_id=self.user_id)
         if self.is_empty:
-            return apps.get_model("tickets", "Case").objects.none()
+            return case_model.objects.filter(own_reports) if self.user_id is not None else case_model.objects.none()
         condition = self.acts_for("customer_id") | self.acts_for("delivery_point__customer_id")
         if self._may_have_points:
             condition |= self.granted("delivery_point_id")
-        return apps.get_model("tickets", "Case").objects.filter(condition)
+        if self.user_id is not None:
+            condition |= own_reports
+        return case_model.objects.filter(condition)
 
 
 def _accesses_of(user_id: int) -> QuerySet:

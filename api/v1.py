@@ -10,7 +10,7 @@ from api import problems
 from api.auth import PerTokenThrottle, TokenAuth
 from api.common import require_write
 from api.openapi import DocumentedAPI
-from api.routers import account, billing, cases, documents, einvoice, meters, public
+from api.routers import account, billing, cases, documents, einvoice, meters, public, refunds, reports
 
 __all__ = ["api", "require_write"]
 
@@ -34,3 +34,5 @@ api.add_router("", cases.router)
 api.add_router("", einvoice.router)
 api.add_router("", documents.router)
 api.add_router("", public.router)
+api.add_router("", refunds.router)
+api.add_router("", reports.router)

@@ -14,6 +14,7 @@ from import_export.admin import ExportMixin
 
 from accounts.models import Customer
 from accounts.search import CustomerSearchMixin
+from billing import services
 from billing.models import (
     BrokerEvent,
     CalendarFeed,
@@ -24,6 +25,8 @@ from billing.models import (
     OnlinePaymentItem,
     Payment,
     PaymentAllocation,
+    RefundRequest,
+    RefundStatus,
     SyncRun,
 )
 from core.admin import BillingMirrorMixin, IndexedValuesFilter, LargeListMixin
@@ -203,6 +206,69 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(CustomerSearchMixin, admin.ModelAdmin):
+    """The queue of overpayment refund requests: open ones first, oldest first. Staff decide with the actions
+    below or on the request's page (status and a note for the customer); either way the customer gets an e-mail."""
+
+    list_display = ["reference", "customer", "requested_at", "method", "amount", "status", "decided_at"]
+    list_filter = ["status", "method"]
+    search_fields = ["=reference", "=customer__number", "customer__name"]
+    search_exact_fields = ("reference",)
+    list_select_related = ["customer"]
+    ordering = ["-status", "requested_at", "id"]  # REQUESTED sorts last alphabetically: open ones first
+    actions = ["mark_paid_out", "mark_offset", "mark_refused"]
+    fields = [
+        "reference", "customer", "user", "method", "bank_account", "amount", "requested_at", "status",
+        "decision_note", "decided_at", "decided_by",
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_open:
+            return [name for name in self.fields if name not in ("status", "decision_note")]
+        return self.fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A decision goes through the service (the e-mail, the audit log); nothing else on the request changes."""
+        if "status" in form.changed_data and obj.status != RefundStatus.REQUESTED:
+            services.refund_request_decide(
+                refund=obj, status=obj.status, actor=request.user, note=obj.decision_note, now=timezone.now()
+            )
+        elif "decision_note" in form.changed_data:
+            RefundRequest.objects.filter(pk=obj.pk, status=RefundStatus.REQUESTED).update(
+                decision_note=obj.decision_note
+            )
+
+    def _decide(self, request: HttpRequest, queryset, status: str) -> None:
+        now = timezone.now()
+        decided = sum(
+            services.refund_request_decide(
+                refund=refund, status=status, actor=request.user, note=refund.decision_note, now=now
+            )
+            for refund in queryset.filter(status=RefundStatus.REQUESTED).order_by("id")
+        )
+        skipped = queryset.count() - decided
+        if decided:
+            messages.success(request, _("Decided: %(count)s.") % {"count": decided})
+        if skipped:
+            messages.warning(request, _("Already decided, left as they were: %(count)s.") % {"count": skipped})
+
+    @admin.action(description=_("Mark the selected requests as paid out"), permissions=["change"])
+    def mark_paid_out(self, request: HttpRequest, queryset) -> None:
+        self._decide(request, queryset, RefundStatus.PAID_OUT)
+
+    @admin.action(description=_("Mark the selected requests as offset against invoices"), permissions=["change"])
+    def mark_offset(self, request: HttpRequest, queryset) -> None:
+        self._decide(request, queryset, RefundStatus.OFFSET)
+
+    @admin.action(description=_("Refuse the selected requests"), permissions=["change"])
+    def mark_refused(self, request: HttpRequest, queryset) -> None:
+        self._decide(request, queryset, RefundStatus.REFUSED)
 
 
 # django-getpaid's own admin, with its words in the portal's catalogs (the library ships none) and no date

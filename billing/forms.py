@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from billing.models import InvoiceStatus
+from billing.models import InvoiceStatus, RefundMethod
+from billing.qr import nrb_is_valid
 
 MAX_RANGE_DAYS = 366 * 20
 
@@ -116,3 +117,40 @@ def default_period(today: date) -> tuple[date, date]:
     """The settlements open on the last twelve months."""
     start = date(today.year - 1, today.month, 1)
     return start, today
+
+
+class RefundForm(forms.Form):
+    """How the customer wants their overpayment back; the account number only for a transfer."""
+
+    customer = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    method = forms.ChoiceField(
+        label=_("How do you want the overpayment back?"),
+        choices=RefundMethod.choices,
+        initial=RefundMethod.BANK_TRANSFER,
+        widget=forms.RadioSelect,
+    )
+    bank_account = forms.CharField(
+        label=_("Bank account number"),
+        required=False,
+        max_length=40,
+        help_text=_("26 digits of a Polish account (NRB); spaces are fine."),
+    )
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+    def clean_bank_account(self) -> str:
+        value = self.cleaned_data["bank_account"]
+        digits = "".join(value.split()).upper().removeprefix("PL")
+        return digits
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("method") == RefundMethod.BANK_TRANSFER:
+            account = cleaned.get("bank_account", "")
+            if not account:
+                self.add_error("bank_account", _("Enter the account number for the transfer."))
+            elif not nrb_is_valid(account):
+                self.add_error("bank_account", _("Enter a valid Polish bank account number (26 digits)."))
+        return cleaned

@@ -439,3 +439,96 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}"
+
+
+class RefundMethod(models.TextChoices):
+    BANK_TRANSFER = "BANK_TRANSFER", _("Transfer to my bank account")
+    OFFSET = "OFFSET", _("Offset against the next invoices")
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "REQUESTED", _("Requested")
+    PAID_OUT = "PAID_OUT", _("Paid out")
+    OFFSET = "OFFSET", _("Offset against invoices")
+    REFUSED = "REFUSED", _("Refused")
+
+
+class RefundRequest(models.Model):
+    """A customer's request to get an overpayment back (to a bank account or as an offset), decided by staff.
+
+    One open (REQUESTED) request per customer, by a partial unique constraint.
+    """
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="refund_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refund_requests",
+    )
+    method = models.CharField(_("method"), max_length=16, choices=RefundMethod)
+    bank_account = models.CharField(_("bank account (NRB)"), max_length=26, blank=True)
+    amount = models.DecimalField(_("overpayment when requested"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("status"), max_length=16, choices=RefundStatus, default=RefundStatus.REQUESTED)
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_note = models.TextField(_("note to the customer"), blank=True)
+
+    class Meta:
+        verbose_name = _("refund request")
+        verbose_name_plural = _("refund requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_refundrequest_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=RefundStatus.values), name="billing_refundrequest_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(method=RefundMethod.BANK_TRANSFER) & Q(bank_account__regex=r"^[0-9]{26}$"))
+                | (Q(method=RefundMethod.OFFSET) & Q(bank_account="")),
+                name="billing_refundrequest_method_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RefundStatus.REQUESTED, decided_at__isnull=True)
+                | (~Q(status=RefundStatus.REQUESTED) & Q(decided_at__isnull=False)),
+                name="billing_refundrequest_decided_at",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status=RefundStatus.REQUESTED),
+                name="billing_refundrequest_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "requested_at", "id"], name="billing_refund_queue_idx"),
+            models.Index(fields=["customer", "-requested_at", "-id"], name="billing_refund_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RefundStatus.REQUESTED
+
+    @property
+    def is_bank_transfer(self) -> bool:
+        return self.method == RefundMethod.BANK_TRANSFER
+
+    @property
+    def bank_account_display(self) -> str:
+        """The NRB in the banks' groups: 2 digits, then six groups of four."""
+        account = self.bank_account
+        return " ".join([account[:2], *(account[i : i + 4] for i in range(2, 26, 4))]) if account else ""

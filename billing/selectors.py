@@ -28,6 +28,7 @@ from billing.models import (
     OnlinePaymentItem,
     Payment,
     PaymentAllocation,
+    RefundRequest,
     SyncRun,
     SyncStatus,
 )
@@ -532,3 +533,14 @@ def last_invoice_matches(
     if invoice_number is not None and "".join(invoice_number.split()).upper() == latest["number"].upper():
         return True
     return amount is not None and amount == latest["gross"]
+
+
+def refund_customers(*, scope: Scope) -> QuerySet[Customer]:
+    """The customers whose own login this is (a property manager does not ask for a customer's money), with their
+    balance loaded (a missing one raises on access)."""
+    return scope.full_customers().filter(pk__in=sorted(scope.owned_customer_ids)).select_related("balance")
+
+
+def refund_requests_of(*, customer_ids: list[int]) -> list[RefundRequest]:
+    """The customers' refund requests, newest first."""
+    return list(RefundRequest.objects.filter(customer_id__in=customer_ids).order_by("-requested_at", "-id"))

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import ExtractYear
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from getpaid.models import Payment as GetpaidPayment
 from getpaid.types import PaymentStatus as GetpaidStatus
@@ -29,17 +30,22 @@ from billing.models import (
     OnlinePayment,
     OnlinePaymentItem,
     Payment,
+    RefundMethod,
+    RefundRequest,
+    RefundStatus,
     SyncRun,
     SyncStatus,
 )
 from billing.payments.przelewy24 import EMAIL_MAX_LENGTH, PaymentProcessor, payer_email
+from billing.qr import nrb_is_valid
 from billing.sync.contract import BatchRefused
 from billing.sync.loader import Loader
 from billing.versions import in_progress
 from core import versions
+from core.emails import absolute_url, render_email
 from core.jobs import enqueue
 from core.money import round_money
-from core.services import outbox_put
+from core.services import audit_record, outbox_put
 from core.templatetags.ibok import format_money
 
 logger = logging.getLogger(__name__)
@@ -290,3 +296,90 @@ def account_debts(*, customer_ids: list[int]) -> list[str]:
         for pk, number in Customer.objects.filter(pk__in=customer_ids).order_by("pk").values_list("pk", "number")
         if balances.get(pk, 1) > 0
     ]
+
+
+class RefundRejected(Exception):
+    """A refund request that cannot be made: no overpayment, a bad account number, one already open."""
+
+
+def refund_request_submit(
+    *, customer: Customer, user: User | None, method: str, bank_account: str, now: datetime
+) -> RefundRequest:
+    """Ask for the customer's overpayment back and queue the request for the billing system.
+
+    Raises RefundRejected when there is no overpayment, the method or the account number is wrong, or another
+    request of the customer is still open (a partial unique constraint holds that even against a race).
+    """
+    if method not in RefundMethod.values:
+        raise RefundRejected(_("Choose how you want the overpayment back."))
+    bank_account = bank_account if method == RefundMethod.BANK_TRANSFER else ""
+    if method == RefundMethod.BANK_TRANSFER and not nrb_is_valid(bank_account):
+        raise RefundRejected(_("Enter a valid Polish bank account number (26 digits)."))
+    with transaction.atomic():
+        balance = CustomerBalance.objects.select_for_update().filter(customer=customer).first()
+        if balance is None or not balance.is_overpayment:
+            raise RefundRejected(_("There is no overpayment to refund."))
+        if RefundRequest.objects.filter(customer=customer, status=RefundStatus.REQUESTED).exists():
+            raise RefundRejected(_("A refund request is already being handled. Wait for its decision."))
+        try:
+            with transaction.atomic():
+                refund = RefundRequest.objects.create(
+                    reference=f"ZW-{now:%y%m%d}-{secrets.token_hex(4).upper()}",
+                    customer=customer,
+                    user=user,
+                    method=method,
+                    bank_account=bank_account,
+                    amount=balance.overpayment,
+                    requested_at=now,
+                )
+        except IntegrityError as exc:  # another request won the race
+            raise RefundRejected(_("A refund request is already being handled. Wait for its decision.")) from exc
+        outbox_put(
+            now=now,
+            kind="refund_request",
+            customer_number=customer.number,
+            idempotency_key=f"refund_request:{refund.reference}",
+            payload={
+                "portal_reference": refund.reference,
+                "customer_id": customer.external_id,
+                "method": method,
+                "bank_account": bank_account or None,
+                "amount": str(refund.amount),
+                "currency": "PLN",
+                "requested_at": now.isoformat(),
+            },
+        )
+    return refund
+
+
+DECISIONS = (RefundStatus.PAID_OUT, RefundStatus.OFFSET, RefundStatus.REFUSED)
+
+
+def refund_request_decide(*, refund: RefundRequest, status: str, actor: User, note: str, now: datetime) -> bool:
+    """Staff: close an open refund request as paid out, offset or refused, and e-mail the customer.
+
+    Returns False when the request was no longer open (decided by someone else). Raises RefundRejected for a
+    status that is not a decision.
+    """
+    if status not in DECISIONS:
+        raise RefundRejected(_("Unknown decision."))
+    with transaction.atomic():
+        decided = RefundRequest.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=status, decided_at=now, decided_by=actor, decision_note=note.strip()
+        )
+        if not decided:
+            return False
+        refund = RefundRequest.objects.select_related("customer", "user").get(pk=refund.pk)
+        audit_record(now=now, action="billing.refund_decided", actor=actor, target=refund, details={"status": status})
+        recipient = refund.user if refund.user is not None and refund.user.is_active and refund.user.email else None
+        email = recipient.email if recipient else refund.customer.email
+        if email:
+            language = (recipient.language if recipient else "") or settings.LANGUAGE_CODE
+            context = {
+                "refund": refund,
+                "status": RefundStatus(refund.status).label,
+                "refund_url": absolute_url(reverse("billing:refund")),
+            }
+            subject, text, html = render_email("refund_decision", context, language=language)
+            enqueue("accounts.email_send", to=email, subject=subject, text=text, html=html)
+    return True

@@ -26,6 +26,7 @@ from getpaid.views import CallbackDetailView
 
 from accounts import http
 from accounts.permissions import request_scope, scope_for
+from accounts.reauth import reauthentication_required
 from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus
 from billing.payments import sandbox
@@ -394,3 +395,58 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="ibok-terminy.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+def _refund_page(request: HttpRequest, *, bound_form=None, status: int = 200) -> HttpResponse:
+    customers = selectors.refund_customers(scope=request_scope(request))
+    requests = selectors.refund_requests_of(customer_ids=[customer.pk for customer in customers])
+    sections = []
+    for customer in customers:
+        balance = getattr(customer, "balance", None)  # loaded with the customer; a missing one raises AttributeError
+        own = [refund for refund in requests if refund.customer_id == customer.pk]
+        open_request = next((refund for refund in own if refund.is_open), None)
+        form = None
+        if balance is not None and balance.is_overpayment and open_request is None:
+            if bound_form is not None and bound_form.data.get("customer") == str(customer.pk):
+                form = bound_form
+            else:
+                form = forms.RefundForm(customers=customers, initial={"customer": customer.pk})
+        sections.append({"customer": customer, "balance": balance, "open": open_request, "history": own, "form": form})
+    shown = any(section["form"] is bound_form for section in sections)
+    stray = bound_form.errors if bound_form is not None and not shown else None  # a customer not in this list
+    context = {"sections": sections, "stray_errors": stray}
+    return render(request, "billing/refund.html", context, status=status)
+
+
+@login_required
+def refund(request: HttpRequest) -> HttpResponse:
+    """The overpayment: its amount, the request form (or why there is none), the requests and their status."""
+    return _refund_page(request)
+
+
+@login_required
+@require_http_methods(["POST"])
+@reauthentication_required  # money leaves to an account the user types: the password (or second factor) again
+def refund_submit(request: HttpRequest) -> HttpResponse:
+    customers = selectors.refund_customers(scope=request_scope(request))
+    form = forms.RefundForm(request.POST, customers=customers)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            refund = services.refund_request_submit(
+                customer=data["customer"],
+                user=request.user,
+                method=data["method"],
+                bank_account=data["bank_account"],
+                now=timezone.now(),
+            )
+        except services.RefundRejected as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Refund request %(reference)s sent. We will e-mail you the decision.")
+                % {"reference": refund.reference},
+            )
+            return redirect("billing:refund")
+    return _refund_page(request, bound_form=form, status=400)

@@ -156,7 +156,8 @@ class DemoBillingSystem:
             self.put("customers", {**customer, "address": address, "phone": phone, "changed_at": now})
 
     def _book_receipt(self, payload: dict, now: str) -> None:
-        """E-invoice consents and cases: recorded by the billing system's staff; nothing comes back by the sync."""
+        """E-invoice consents, cases and refund requests: recorded by the billing system's staff; nothing comes
+        back by the sync."""
 
     def messages_by_kind(self) -> dict[str, list[dict]]:
         grouped: dict[str, list[dict]] = defaultdict(list)
@@ -171,6 +172,7 @@ BOOKINGS = {
     "contact_change": DemoBillingSystem._book_contact_change,
     "einvoice_consent": DemoBillingSystem._book_receipt,
     "case": DemoBillingSystem._book_receipt,
+    "refund_request": DemoBillingSystem._book_receipt,
 }
 
 

@@ -245,7 +245,12 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False  # sessions end when idle and when the browser closes
 # ibok_register: registration attempts and adding a customer number, per client IP and per customer number.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "ibok_register": "20/h/ip,5/h/key"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "ibok_register": "20/h/ip,5/h/key",
+    "ibok_report": os.environ.get("IBOK_REPORT_RATE_LIMIT", "5/h/ip"),  # reports without an account (/report/)
+    "ibok_report_reply": os.environ.get("IBOK_REPORT_REPLY_RATE_LIMIT", "20/h/ip,10/h/key"),  # replies through the link
+}
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_CHANGE_EMAIL = True  # a new address replaces the old one once its link is clicked
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # also the life of the registration link

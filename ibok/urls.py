@@ -10,6 +10,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("meters/", include("meters.urls")),
     path("cases/", include("tickets.urls")),
+    path("report/", include("tickets.report_urls")),  # reports without an account
     path("einvoice/", include("einvoice.urls")),
     path("notices/", include("notices.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

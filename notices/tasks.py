@@ -1,11 +1,15 @@
 """Background work for notifications: the daily reminders, new invoices, announcement pushes, sending."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from notices import inbound, services
+from notices import inbound, services, sms
 from notices.models import Announcement
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -57,3 +61,21 @@ def inbound_sms_reply(self, *, inbound_sms_id: int) -> bool:
         if self.request.is_eager or self.request.retries + 1 >= settings.IBOK_NOTIFY_MAX_ATTEMPTS:
             raise
         raise self.retry(countdown=settings.IBOK_NOTIFY_RETRY_SECONDS * 2**self.request.retries) from None
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(sms.SmsSendFailed,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_kwargs={"max_retries": 8},
+)
+def sms_send(self, *, phone: str, text: str, reference: str) -> None:
+    """One SMS composed by another app (a public report's tracking link, the office's reply to it). The gateway
+    takes `reference` once, so a retried send does not reach the phone twice; a refused number is dropped."""
+    try:
+        sms.send(phone=phone, text=text, reference=reference)
+    except sms.SmsRejected:
+        logger.warning("SMS %s refused by the gateway", reference)

@@ -271,6 +271,30 @@ MATRIX: dict[str, list[Case]] = {
         Case(kwargs=lambda w: {"document_id": w.a.document.pk}, expect={**of_a(partial_ok=404), "anonymous": 401})
     ],
     "api-v1:announcements": [Case(expect=public())],
+    # Refunds: each user's own customers only; A's request from anyone else is the form's 422 (not their customer),
+    # A itself is refused because A has a debt, not an overpayment (409); a wrong password is 403 for everyone.
+    "api-v1:refund_list": [Case(expect=signed_in(anonymous=401))],
+    "api-v1:refund_create": [
+        Case(
+            method="post",
+            as_json=True,
+            data=lambda w: {"customer_id": w.a.customer.pk, "method": "OFFSET", "password": factories.PASSWORD},
+            expect={**signed_in(422, customer_a=409), "anonymous": 401},
+            leak_check=False,
+        ),
+        Case(
+            method="post",
+            as_json=True,
+            data=lambda w: {"customer_id": w.a.customer.pk, "method": "OFFSET", "password": "not-the-password"},
+            expect={**signed_in(403), "anonymous": 401},
+            label="wrong password",
+        ),
+    ],
+    # Reports without an account: public; a report only behind its token.
+    "api-v1:report_create": [
+        Case(method="post", data=lambda w: {"case_type": "FAILURE"}, expect=public(422), leak_check=False)
+    ],
+    "api-v1:report_detail": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(404))],
     # --- accounts ----------------------------------------------------------------------------------------------
     "accounts:passkey-prompt-dismiss": [
         Case(expect=signed_in(405), label="POST only"),
@@ -338,6 +362,18 @@ MATRIX: dict[str, list[Case]] = {
     # The sandbox broker exists only with IBOK_PAYMENT_SANDBOX (off in tests).
     "billing:sandbox-broker": [Case(kwargs=lambda w: {"token": "x"}, expect=public(404))],
     "billing:calendar": [Case(expect=signed_in())],
+    # Only the customer's own login asks for its overpayment; anyone else is shown no form, and a request for A
+    # from anyone but A is a form error (A is not among their customers).
+    "billing:refund": [Case(expect=signed_in())],
+    "billing:refund-submit": [
+        Case(expect=signed_in(405), label="POST only"),
+        Case(
+            method="post",
+            data=lambda w: {"customer": w.a.customer.pk, "method": "OFFSET"},
+            expect=signed_in(400),
+            label="no overpayment or not theirs",
+        ),
+    ],
     # The private calendar address: the unguessable token is the key (calendar apps cannot sign in).
     "billing:calendar-feed": [
         Case(kwargs=lambda w: {"token": w.a.calendar.token}, expect=public(), leak_check=False),
@@ -380,6 +416,14 @@ MATRIX: dict[str, list[Case]] = {
     "tickets:attachment-download": [
         Case(kwargs=lambda w: {"attachment_id": w.a.attachments[0].pk}, expect=of_a()),
         Case(kwargs=lambda w: {"attachment_id": w.a.attachments[1].pk}, expect=of_a(first_point=False)),
+    ],
+    # Reports without an account: public; the tracking page only behind its token (tests/tickets/test_reports.py).
+    "reports:create": [Case(expect=public())],
+    "reports:detail": [
+        Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(404)),
+        Case(
+            kwargs=lambda w: {"token": "not-a-token"}, method="post", data=lambda w: {"body": "x"}, expect=public(404)
+        ),
     ],
     # --- e-invoice ---------------------------------------------------------------------------------------------
     "einvoice:index": [Case(expect=signed_in())],

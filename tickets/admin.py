@@ -52,6 +52,21 @@ class CaseAdminForm(forms.ModelForm):
         ]
 
 
+class PublicReportFilter(admin.SimpleListFilter):
+    title = _("reported")
+    parameter_name = "reported"
+
+    def lookups(self, request, model_admin):
+        return [("public", _("Without an account")), ("customer", _("By a customer"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "public":
+            return queryset.filter(customer__isnull=True)
+        if self.value() == "customer":
+            return queryset.filter(customer__isnull=False)
+        return queryset
+
+
 class AssignmentFilter(admin.SimpleListFilter):
     title = _("assignment")
     parameter_name = "assignment"
@@ -86,6 +101,7 @@ class CaseAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
     list_filter = [
         "status",
         "case_type",
+        PublicReportFilter,
         AssignmentFilter,
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
         "opened_at",
@@ -102,6 +118,9 @@ class CaseAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
     readonly_fields = [
         "customer",
         "delivery_point",
+        "location",
+        "reporter_email",
+        "reporter_phone",
         "opened_by",
         "case_type",
         "subject",
@@ -118,6 +137,9 @@ class CaseAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
                 "fields": [
                     "customer",
                     "delivery_point",
+                    "location",
+                    "reporter_email",
+                    "reporter_phone",
                     "opened_by",
                     "case_type",
                     "subject",
@@ -191,7 +213,8 @@ class CaseAdmin(LargeListMixin, CustomerSearchMixin, admin.ModelAdmin):
             who = (
                 _("Office: %(name)s") % {"name": message.author or "-"}
                 if message.sender == Sender.STAFF
-                else _("Customer: %(name)s") % {"name": message.author or "-"}
+                else _("Customer: %(name)s")
+                % {"name": message.author or obj.reporter_email or obj.reporter_phone or "-"}
             )
             parts.append(
                 format_html(

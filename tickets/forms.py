@@ -4,16 +4,19 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from phonenumber_field.formfields import PhoneNumberField
 
+from accounts.forms import CaptchaField, CaptchaWidget
 from accounts.models import Customer, DeliveryPoint
 from accounts.permissions import Scope
 from tickets import selectors
 from tickets.attachments import AttachmentRejected, check_files, max_bytes, max_count
-from tickets.models import FREE_CASE_TYPES, CaseStatus, CaseType
+from tickets.models import FREE_CASE_TYPES, PUBLIC_REPORT_TYPES, AttachmentType, CaseStatus, CaseType
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 DESCRIPTION_MAX = 5000
@@ -329,3 +332,68 @@ REQUEST_FORMS: dict[str, type[RequestForm]] = {
     "contract-change": ContractChangeForm,
     "meter-problem": MeterProblemForm,
 }
+
+
+class ReportForm(forms.Form):
+    """A failure or water-quality report from someone without an account: what, where, a photo, how to answer."""
+
+    case_type = forms.ChoiceField(
+        label=_("What are you reporting?"),
+        choices=[(kind.value, kind.label) for kind in PUBLIC_REPORT_TYPES],
+        widget=forms.RadioSelect,
+    )
+    location = forms.CharField(
+        label=_("Address or delivery point number"),
+        max_length=200,
+        help_text=_("Street, building and town, or the delivery point number from your invoice."),
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
+    description = forms.CharField(
+        label=_("Description"), max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_("A JPG or PNG image of up to %(size)s.") % {"size": "10 MB"},
+        widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,image/jpeg,image/png"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    phone = PhoneNumberField(
+        label=_("Phone"),
+        required=False,
+        region="PL",
+        help_text=_("Give an e-mail, a phone or both: the private link to follow your report goes there."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+
+    def __init__(self, *args, remote_ip: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.IBOK_RECAPTCHA_ENABLED:
+            self.fields["captcha"] = CaptchaField(label=_("I am not a robot"), widget=CaptchaWidget)
+            self.fields["captcha"].remote_ip = remote_ip
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if not photo:
+            return None
+        try:
+            [checked] = check_files([photo])
+        except AttachmentRejected as exc:
+            raise ValidationError(str(exc)) from exc
+        if checked.content_type == AttachmentType.PDF:
+            raise ValidationError(_("The photo must be a JPG or PNG image."))
+        return photo
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
+            self.add_error("email", _("Give an e-mail address or a phone number, so that we can answer you."))
+        return cleaned
+
+
+class ReportReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"), max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )

@@ -38,6 +38,9 @@ FREE_CASE_TYPES = [
     CaseType.OTHER,
 ]
 
+# What anyone may report without an account (/report/): a failure or a water-quality complaint.
+PUBLIC_REPORT_TYPES = [CaseType.FAILURE, CaseType.WATER_QUALITY]
+
 # Cases the billing system has to act on: they leave through the outbox when opened.
 BILLING_ACTION_CASE_TYPES = frozenset(
     {
@@ -57,9 +60,16 @@ class CaseStatus(models.TextChoices):
 
 
 class Case(models.Model):
-    """A sprawa: opened by a user for a customer, optionally about one delivery point."""
+    """A sprawa: opened by a user for a customer, optionally about one delivery point.
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="cases")
+    A report without an account (/report/) has no customer: the reporter's contact, the place as they typed it and
+    the hash of the private tracking link's token. Once the reporter signs in with the same verified e-mail the
+    report gets `opened_by` and joins their case list (accounts.permissions.Scope.cases).
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
     delivery_point = models.ForeignKey(
         DeliveryPoint,
         verbose_name=_("delivery point"),
@@ -92,6 +102,11 @@ class Case(models.Model):
         related_name="assigned_cases",
         limit_choices_to={"is_staff": True},
     )
+    location = models.CharField(_("address or delivery point"), max_length=200, blank=True)
+    reporter_email = models.EmailField(_("reporter's e-mail"), blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # sha256 of the tracking link's token: the token itself is only in the reporter's e-mail or SMS.
+    tracking_token_hash = models.CharField(_("tracking token hash"), max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("case")
@@ -105,11 +120,26 @@ class Case(models.Model):
                 name="tickets_case_closed_at_iff_closed",
             ),
             models.CheckConstraint(condition=~Q(subject=""), name="tickets_case_subject_not_empty"),
+            # A case without a customer is a public report: a kind anyone may report, a way back to the reporter.
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False)
+                | (
+                    Q(case_type__in=PUBLIC_REPORT_TYPES, tracking_token_hash__isnull=False)
+                    & (~Q(reporter_email="") | ~Q(reporter_phone=""))
+                ),
+                name="tickets_case_customer_or_public_report",
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "-opened_at"], name="tickets_case_customer_idx"),
             # The office's queue sorts by the last message.
             models.Index(fields=["last_message_at", "id"], name="tickets_case_queue_idx"),
+            # Every sign-in looks for the user's unclaimed reports by their (lower-cased) e-mail.
+            models.Index(
+                fields=["reporter_email"],
+                condition=Q(customer__isnull=True, opened_by__isnull=True),
+                name="tickets_case_unclaimed_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,6 +152,10 @@ class Case(models.Model):
     @property
     def is_waiting_for_customer(self) -> bool:
         return self.status == CaseStatus.WAITING_FOR_CUSTOMER
+
+    @property
+    def is_public_report(self) -> bool:
+        return self.customer_id is None
 
 
 class Sender(models.TextChoices):

@@ -4,9 +4,11 @@ The customer and a manager of all a customer's points see all its cases; a manag
 the cases about those points. Staff notes are never read here: they are for the admin only.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -120,7 +122,8 @@ def unread_total(*, user: User, scope: Scope | None = None) -> int:
 
 
 # The PostgreSQL twin of the ORM count above (core.db; tests/core/test_sql_twins.py compares the two): shown on
-# every page. A case is visible by its customer or delivery point (Scope.cases), the latter's customer included.
+# every page. A case is visible by its customer or delivery point (Scope.cases), the latter's customer included,
+# and a report without an account by the user who claimed it.
 _UNREAD_TOTAL_SQL = """
 SELECT count(*) AS unread FROM tickets_message m
 WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
@@ -129,12 +132,14 @@ WHERE m.sender = %(staff)s AND m.read_at IS NULL AND m.case_id IN (
     UNION
     SELECT c.id FROM tickets_case c JOIN accounts_deliverypoint dp ON dp.id = c.delivery_point_id
     WHERE dp.customer_id = ANY(%(full)s::bigint[])
+    UNION
+    SELECT id FROM tickets_case WHERE customer_id IS NULL AND opened_by_id = %(user)s
 )
 """
 
 
 def _unread_total_sql(scope: Scope) -> int:
-    if scope.is_empty:
+    if scope.is_empty and scope.user_id is None:
         return 0
     return db.fetch_named(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0]["unread"]
 
@@ -168,3 +173,37 @@ def meters_for_problem(*, scope: Scope) -> QuerySet[Meter]:
         .select_related("delivery_point")
         .order_by("delivery_point__code", "serial_number", "id")
     )
+
+
+def verified_emails(*, user: User) -> list[str]:
+    """The user's verified e-mail addresses (allauth's), lower-cased."""
+    return [
+        email.lower() for email in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    ]
+
+
+def report_token_hash(token: str) -> str:
+    """What is stored of a tracking link's token: its SHA-256 (the token has 256 random bits, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def report_by_token(*, token: str) -> Case:
+    """The report without an account behind a tracking link's token, with its thread, or Http404."""
+    token_hash = report_token_hash(token)
+    thread = Message.objects.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    case = (
+        Case.objects.filter(customer__isnull=True, tracking_token_hash=token_hash)
+        .prefetch_related(Prefetch("messages", queryset=thread.order_by("sent_at", "id"), to_attr="thread"))
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def has_own_reports(*, user: User) -> bool:
+    """Whether the user has claimed reports made without an account (cases with no customer, hence no data
+    version for a conditional GET)."""
+    return user.is_authenticated and Case.objects.filter(customer__isnull=True, opened_by_id=user.pk).exists()

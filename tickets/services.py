@@ -1,5 +1,6 @@
 """Every write to cases: opening, replies both ways, reading, reopening, staff handling, reply e-mails."""
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessRole, Customer, DeliveryPoint, User
@@ -18,7 +20,9 @@ from core.services import audit_record, outbox_put
 from tickets.attachments import AttachmentRejected, CheckedFile, check_files
 from tickets.models import (
     BILLING_ACTION_CASE_TYPES,
+    PUBLIC_REPORT_TYPES,
     Attachment,
+    AttachmentType,
     Case,
     CaseNote,
     CaseStatus,
@@ -26,6 +30,7 @@ from tickets.models import (
     Message,
     Sender,
 )
+from tickets.selectors import report_token_hash
 
 __all__ = [
     "AttachmentRejected",
@@ -38,6 +43,9 @@ __all__ = [
     "case_reply",
     "case_reply_email_send",
     "case_staff_update",
+    "report_open",
+    "report_reply",
+    "reports_claim",
 ]
 
 DEFAULT_REOPEN_DAYS = 14
@@ -232,6 +240,30 @@ def case_staff_update(
     return locked
 
 
+def _report_reply_notify(case: Case, message_id: int) -> None:
+    """Tell a reporter without an account that the office replied: by e-mail, else by SMS; never the link itself
+    (only its hash is kept), they follow the thread with the link they got when reporting."""
+    language = case.fields.get("language") or settings.LANGUAGE_CODE
+    context = {"case": case, "case_type": CaseType(case.case_type).label}
+    if case.reporter_email:
+        subject, text, html = render_email("report_reply", context, language=language)
+        send_email(to=case.reporter_email, subject=subject, text=text, html=html)
+    elif case.reporter_phone:
+        with translation.override(language):
+            text = _(
+                "%(utility)s: the office replied to your report no. %(number)s. Open it with your private link."
+            ) % {
+                "utility": settings.IBOK_UTILITY_NAME,
+                "number": case.pk,
+            }
+        enqueue(
+            "notices.sms_send",
+            phone=case.reporter_phone,
+            text=text,
+            reference=f"report-reply-{message_id}",
+        )
+
+
 def _recipients(case: Case) -> list[User]:
     opener = case.opened_by
     if opener is not None and opener.is_active and opener.email:
@@ -257,6 +289,13 @@ def case_reply_email_send(*, message_id: int, now: datetime) -> bool:
         return False
     message = Message.objects.select_related("case__opened_by", "case__customer").get(pk=message_id)
     case = message.case
+    if case.is_public_report and case.opened_by is None:
+        try:
+            _report_reply_notify(case, message_id)
+        except Exception:
+            Message.objects.filter(pk=message_id).update(customer_notified_at=None)
+            raise
+        return True
     try:
         case_url = absolute_url(reverse("tickets:case-detail", kwargs={"case_id": case.pk}))
         for user in _recipients(case):
@@ -267,3 +306,103 @@ def case_reply_email_send(*, message_id: int, now: datetime) -> bool:
         Message.objects.filter(pk=message_id).update(customer_notified_at=None)
         raise
     return True
+
+
+# --- reports without an account -----------------------------------------------------------------------------------
+
+
+class ReportRejected(Exception):
+    """A report without an account that cannot be taken as given (kind, place, text, contact, photo)."""
+
+
+@transaction.atomic
+def report_open(
+    *,
+    now: datetime,
+    case_type: str,
+    location: str,
+    description: str,
+    email: str,
+    phone: str,
+    photo: UploadedFile | None,
+    language: str,
+) -> tuple[Case, str]:
+    """Take a failure or water-quality report from someone without an account; returns the case and the tracking
+    link's token (kept only as a hash) and sends the link by e-mail, or by SMS when only a phone is given.
+
+    Raises ReportRejected (kind, place, text, no contact, a photo that is not a JPG or PNG) and AttachmentRejected.
+    """
+    location, description, email, phone = location.strip(), description.strip(), email.strip().lower(), phone.strip()
+    if case_type not in PUBLIC_REPORT_TYPES:
+        raise ReportRejected(_("Choose what you are reporting: a failure or the water quality."))
+    if not location or not description:
+        raise ReportRejected(_("Give the address or delivery point number and a description."))
+    if not email and not phone:
+        raise ReportRejected(_("Give an e-mail address or a phone number, so that we can answer you."))
+    checked_files = check_files([photo] if photo else [])
+    if any(checked.content_type == AttachmentType.PDF for checked in checked_files):
+        raise ReportRejected(_("The photo must be a JPG or PNG image."))
+    token = secrets.token_urlsafe(32)
+    case = Case.objects.create(
+        customer=None,
+        opened_by=None,
+        case_type=case_type,
+        status=CaseStatus.NEW,
+        subject=location[:200],
+        fields={"language": language},
+        location=location[:200],
+        reporter_email=email,
+        reporter_phone=phone,
+        tracking_token_hash=report_token_hash(token),
+        opened_at=now,
+        last_message_at=now,
+    )
+    message = Message.objects.create(case=case, sender=Sender.CUSTOMER, author=None, body=description, sent_at=now)
+    _attach(now=now, message=message, checked_files=checked_files)
+    link = absolute_url(reverse("reports:detail", kwargs={"token": token}))
+    # The token leaves in this one message (the queued task's row is deleted a week after it was handed over).
+    if email:
+        context = {"case": case, "case_type": CaseType(case_type).label, "link": link}
+        subject, text, html = render_email("report_link", context, language=language)
+        enqueue("accounts.email_send", to=email, subject=subject, text=text, html=html)
+    else:
+        with translation.override(language):
+            text = _("%(utility)s: report no. %(number)s registered. Follow it here: %(link)s") % {
+                "utility": settings.IBOK_UTILITY_NAME,
+                "number": case.pk,
+                "link": link,
+            }
+        enqueue("notices.sms_send", phone=phone, text=text, reference=f"report-{case.pk}")
+    return case, token
+
+
+@transaction.atomic
+def report_reply(*, now: datetime, case: Case, body: str) -> Message:
+    """The reporter writes in the thread through their private link. Raises CaseClosed and CaseRejected."""
+    body = body.strip()
+    if not body:
+        raise CaseRejected(_("Write a message."))
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.is_closed:
+        raise CaseClosed(_("This report is closed. If the problem is back, please report it again."))
+    message = Message.objects.create(case=case, sender=Sender.CUSTOMER, author=None, body=body, sent_at=now)
+    case.last_message_at = now
+    if case.status == CaseStatus.WAITING_FOR_CUSTOMER:
+        case.status = CaseStatus.IN_PROGRESS
+    case.save(update_fields=["last_message_at", "status"])
+    return message
+
+
+def reports_claim(*, user: User, emails: Iterable[str], now: datetime) -> int:
+    """The user's reports made without an account join their case list: the unclaimed reports from any of their
+    verified e-mail addresses (`emails`, the caller's verified ones) get them as `opened_by`. Returns how many."""
+    addresses = sorted({email.strip().lower() for email in emails if email})
+    if not addresses or not user.is_active:
+        return 0
+    with transaction.atomic():
+        claimed = Case.objects.filter(
+            customer__isnull=True, opened_by__isnull=True, reporter_email__in=addresses
+        ).update(opened_by=user)
+        if claimed:
+            audit_record(now=now, action="case.reports_claimed", actor=user, target=user, details={"count": claimed})
+    return claimed

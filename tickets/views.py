@@ -1,16 +1,19 @@
 """Lista spraw: the customer's cases, their threads, new cases, structured requests and attachment downloads."""
 
+from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import http
 from accounts.permissions import request_scope
+from accounts.views import RECAPTCHA_CSP
 from core.models import SecurityEventKind
 from core.security import security_event_record
 from tickets import forms, selectors, services
@@ -208,3 +211,84 @@ def request_create(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     return attachment_response(selectors.access_attachment(request_scope(request), attachment_id))
+
+
+# --- reports without an account (/report/) ------------------------------------------------------------------------
+
+REPORT = "ibok_report"  # ACCOUNT_RATE_LIMITS: new reports per address
+REPORT_REPLY = "ibok_report_reply"  # replies through a tracking link, per address and per report
+
+
+def report_create(request: HttpRequest) -> HttpResponse:
+    """A failure or water-quality report by anyone: CAPTCHA and a rate limit; the reporter lands on the private
+    tracking page, whose link also goes to their e-mail (or phone)."""
+    form = forms.ReportForm(request.POST or None, request.FILES or None, remote_ip=http.client_ip(request))
+    status = 200
+    if request.method == "POST" and not ratelimit.consume(request, action=REPORT):
+        form.is_valid()
+        form.add_error(None, _("Too many reports from this address. Please wait an hour or call us."))
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            case, token = services.report_open(
+                now=timezone.now(),
+                case_type=data["case_type"],
+                location=data["location"],
+                description=data["description"],
+                email=data["email"] or "",
+                phone=str(data["phone"] or ""),
+                photo=data["photo"],
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+        except (services.ReportRejected, services.AttachmentRejected) as exc:
+            form.add_error(None, str(exc))
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("Report no. %(number)s registered. Keep this page's address: it is your private link to the report.")
+                % {"number": case.pk},
+            )
+            return redirect("reports:detail", token=token)
+    else:
+        status = 400 if request.method == "POST" else 200
+    response = render(request, "tickets/report_form.html", {"form": form}, status=status)
+    if settings.IBOK_RECAPTCHA_ENABLED:
+        response._csp_update = RECAPTCHA_CSP  # the widget's script and frame, on this page only
+    return response
+
+
+def report_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """The private tracking page of a report: its thread and a reply form (rate-limited); 404 for a wrong token."""
+    case = selectors.report_by_token(token=token)
+    form = forms.ReportReplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not ratelimit.consume(request, action=REPORT_REPLY, key=str(case.pk)):
+            form.is_valid()
+            form.add_error(None, _("Too many messages. Please wait a while or call us."))
+            status = 429
+        elif form.is_valid():
+            try:
+                services.report_reply(now=timezone.now(), case=case, body=form.cleaned_data["body"])
+            except (services.CaseRejected, services.CaseClosed) as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Your message has been sent."))
+                return redirect("reports:detail", token=token)
+        else:
+            status = 400
+    elif any(message.is_from_staff and message.read_at is None for message in case.thread):
+        services.case_mark_read(now=timezone.now(), case=case, reader=Sender.CUSTOMER)
+    context = {
+        "case": case,
+        "thread": case.thread,
+        "case_type_label": CaseType(case.case_type).label,
+        "reply_form": form if not case.is_closed else None,
+    }
+    response = render(request, "tickets/report_detail.html", context, status=status)
+    response["Referrer-Policy"] = "no-referrer"  # the address is the key to the report
+    response["X-Robots-Tag"] = "noindex"
+    return response

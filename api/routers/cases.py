@@ -33,7 +33,7 @@ class CaseRowOut(Schema):
     case_type: str
     subject: str
     unread: int  # replies from the office not read yet
-    customer_id: int
+    customer_id: int | None  # None: a report made without an account, joined to the user's list by their e-mail
     delivery_point_id: int | None
     last_message_at: LocalDateTime
 
@@ -73,10 +73,12 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters], response: HttpR
     # The page's search form reads the same parameters, so an unknown sort falls back as it does there.
     form = ticket_forms.CaseSearchForm(request.GET or None)
     search = form.search() if form.is_bound else tickets.CaseSearch()
-    not_modified, headers = conditional(request, scope.customer_ids)
-    if not_modified:
-        return not_modified
-    with_headers(response, headers)
+    # A report made without an account has no customer, so no data version: with one, the list is never a 304.
+    if not tickets.has_own_reports(user=request.user):
+        not_modified, headers = conditional(request, scope.customer_ids)
+        if not_modified:
+            return not_modified
+        with_headers(response, headers)
     return paginate(tickets.case_list(scope=scope, search=search), filters.page, lambda c: case_row(c, c.unread))
 
 
@@ -138,15 +140,19 @@ def case_out(case: Case, *, unread: int) -> dict:
 )
 def case_detail(request: HttpRequest, case_id: int, response: HttpResponse):
     case = tickets.access_case(request_scope(request), case_id)
-    not_modified, headers = conditional(request, [case.customer_id])
-    if not_modified:
-        return not_modified
+    versioned = case.customer_id is not None  # a report made without an account has no data version: never a 304
+    if versioned:
+        not_modified, headers = conditional(request, [case.customer_id])
+        if not_modified:
+            return not_modified
     unread = sum(1 for m in case.thread if m.is_from_staff and m.read_at is None)
     if unread:
         ticket_services.case_mark_read(now=timezone.now(), case=case, reader=Sender.CUSTOMER)
         # The data version moved: the ETag of what the next request will see (no 304 for this one's).
-        _, headers = conditional(request, [case.customer_id])
-    with_headers(response, headers)
+        if versioned:
+            _, headers = conditional(request, [case.customer_id])
+    if versioned:
+        with_headers(response, headers)
     return case_out(case, unread=unread)
 
 

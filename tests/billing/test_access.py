@@ -47,6 +47,8 @@ def test_every_url_of_the_app_is_covered_here():
         "sandbox-broker",
         "calendar",
         "calendar-feed",
+        "refund",  # tests/billing/test_refund.py: another customer's number is refused, their page shows only theirs
+        "refund-submit",
     }
 
 
@@ -99,7 +101,7 @@ def test_the_sandbox_broker_page_needs_a_token_the_portal_signed(client, custome
     assert client.get(reverse("billing:sandbox-broker", kwargs={"token": "forged.token"})).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["index", "settlements", "settlements-csv", "payments", "transfer", "pay"])
+@pytest.mark.parametrize("name", ["index", "settlements", "settlements-csv", "payments", "transfer", "pay", "refund"])
 def test_list_pages_never_show_another_customers_data(client, customer, customer_user, stranger, name):
     factories.InvoiceFactory(customer=customer, number="FV/MOJA/11/2026")
     client.force_login(customer_user)

@@ -34,6 +34,7 @@ PUBLIC = [
     ("pages:accessibility", {}),
     ("einvoice:terms", {}),
     ("einvoice:verified", {}),
+    ("reports:create", {}),
 ]
 
 
@@ -49,6 +50,7 @@ def customer_pages(w: World) -> list[tuple[str, dict]]:
         ("billing:transfer", {}),
         ("billing:pay", {}),
         ("billing:calendar", {}),
+        ("billing:refund", {}),
         ("billing:online-payment-detail", {"reference": a.online_payment.reference}),
         ("meters:index", {}),
         ("meters:meter", {"meter_id": a.meters[0].pk}),
