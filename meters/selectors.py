@@ -19,8 +19,6 @@ from core.formats import unit_label
 from meters import consumption
 from meters.models import Meter, MeterKind, Reading, ReadingStatus
 
-POINT_ORDER = ("delivery_point__customer__number", "delivery_point__code", "delivery_point_id")
-
 
 def access_reading_photo(access: AccessScope, reading_id: int) -> Reading:
     """A reading with a photo, of a meter the user may see, or Http404."""
@@ -289,12 +287,33 @@ class Scope:
         return self.key.startswith("point-")
 
 
+def visible_points(*, access: AccessScope) -> QuerySet[DeliveryPoint]:
+    """The delivery points the user may see, with their contracts and customers."""
+    return access.points().select_related("contract", "customer")
+
+
 def consumption_scopes(*, access: AccessScope) -> list[Scope]:
-    """Every delivery point and every meter the user may analyse, in one query."""
-    meters = list(
-        access.meters()
-        .select_related("delivery_point__contract", "delivery_point__customer")
-        .order_by(*POINT_ORDER, "kind", "-installed_date", "id")
+    """Every delivery point and every meter the user may analyse, in two queries.
+
+    Restricted first, then joined: the visible points (an index read by the scope's customer or point ids) with
+    their contracts and customers, then the meters of those points by id. Filtering meters joined to points on the
+    point's customer let PostgreSQL read every meter in the database for each request.
+    """
+    points = {point.pk: point for point in visible_points(access=access)}
+    if not points:
+        return []
+    meters = list(Meter.objects.filter(delivery_point_id__in=sorted(points)))
+    for meter in meters:
+        meter.delivery_point = points[meter.delivery_point_id]
+    meters.sort(
+        key=lambda m: (
+            m.delivery_point.customer.number,
+            m.delivery_point.code,
+            m.delivery_point_id,
+            m.kind,
+            -m.installed_date.toordinal(),
+            m.pk,
+        )
     )
     by_point: dict[int, list[Meter]] = defaultdict(list)
     for meter in meters:
