@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from getpaid.models import Payment as GetpaidPayment
@@ -421,19 +421,53 @@ def ledger_points(*, scope: Scope, customer_ids: list[int]) -> QuerySet[Delivery
 # --- payments --------------------------------------------------------------------------------------------------
 
 
-def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Payment]:
-    """Booked payments, the latest first; each with what it settled (prefetched: one more query a page)."""
+def _visible_allocations(scope: Scope) -> QuerySet[PaymentAllocation]:
+    """The parts of payments that settled documents the user may see, each with its invoice, by due date."""
+    return (
+        scope.rows(PaymentAllocation.objects, customer="invoice__customer_id", point="invoice__delivery_point_id")
+        .select_related("invoice")
+        .order_by("invoice__due_date", "id")
+    )
+
+
+def payment_list(
+    *, scope: Scope, customer_id: int | None = None, allocations_shown: int | None = None
+) -> QuerySet[Payment]:
+    """Booked payments, the latest first; each with what it settled (prefetched: one more query a page).
+
+    With `allocations_shown`, only that many of each payment's allocations are prefetched, as `shown_allocations`
+    (the history page: a payment of a housing community may settle a hundred invoices), and each payment is
+    annotated `allocation_count`, how many the user may see in all.
+    """
     payments = _visible_payments(scope)
     if customer_id:
         payments = payments.filter(customer_id=customer_id)
-    allocations = scope.rows(
-        PaymentAllocation.objects, customer="invoice__customer_id", point="invoice__delivery_point_id"
-    ).select_related("invoice")
+    allocations = _visible_allocations(scope)
+    if allocations_shown is not None:
+        counted = allocations.filter(payment=OuterRef("pk")).order_by().values("payment").annotate(n=Count("id"))
+        payments = payments.annotate(allocation_count=Coalesce(Subquery(counted.values("n")), 0))
+        shown = Prefetch("allocations", queryset=allocations[:allocations_shown], to_attr="shown_allocations")
+        return payments.select_related("customer").prefetch_related(shown).order_by("-paid_date", "-id")
     return (
         payments.select_related("customer")
-        .prefetch_related(Prefetch("allocations", queryset=allocations.order_by("invoice__due_date", "id")))
+        .prefetch_related(Prefetch("allocations", queryset=allocations))
         .order_by("-paid_date", "-id")
     )
+
+
+def access_payment(scope: Scope, payment_id: int) -> Payment:
+    """One booked payment with everything it settled that the user may see (as on the payment history), or Http404
+    for a missing payment and another's alike. Any of the user's customers, whatever the switcher shows."""
+    payment = (
+        _visible_payments(scope.everything())
+        .select_related("customer")
+        .prefetch_related(Prefetch("allocations", queryset=_visible_allocations(scope.everything())))
+        .filter(pk=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment
 
 
 def _visible_online_payments(scope: Scope) -> QuerySet[OnlinePayment]:

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 LEDGER_PAGE_SIZE = 50  # settlements entries per page
+ALLOCATIONS_SHOWN = 5  # of each payment on the payment history; all on the payment's own page
 
 
 def _row(invoice, today) -> dict:
@@ -237,14 +238,25 @@ def settlements_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
+    """Booked payments, PAGE_SIZE at a time with "show more"; each with the first invoices it settled, collapsed."""
     scope = request_scope(request)
-    page = _page(request, selectors.payment_list(scope=scope))
+    page = _page(request, selectors.payment_list(scope=scope, allocations_shown=ALLOCATIONS_SHOWN))
     context = {
         "page": page,
+        "allocations_shown": ALLOCATIONS_SHOWN,
         "in_progress": list(selectors.online_payments_in_progress(scope=scope)),
         "has_many_customers": scope.has_many_customers,
     }
     return render(request, "billing/payment_list.html", context)
+
+
+@login_required
+def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """One booked payment and every invoice it settled that the user may see."""
+    payment = selectors.access_payment(request_scope(request), payment_id)
+    return render(
+        request, "billing/payment_detail.html", {"payment": payment, "allocations": payment.allocations.all()}
+    )
 
 
 @login_required

@@ -116,15 +116,25 @@ def _meter_row(meter: Meter, today: date) -> MeterRow:
     )
 
 
-def points_with_meters(*, access: AccessScope, today: date) -> list[PointRow]:
-    """The user's delivery points, each with its meters, last confirmed reading and legalization state."""
-    points = (
+def points_for_meters(*, access: AccessScope) -> QuerySet[DeliveryPoint]:
+    """The user's delivery points in a stable order, each with its meters and their last readings (prefetched: one
+    more query for whatever slice of the points is read)."""
+    return (
         access.points()
         .select_related("customer", "contract")
         .prefetch_related(Prefetch("meters", queryset=_meters_with_last_reading()))
         .order_by("customer__number", "code", "id")
     )
+
+
+def point_rows(points, *, today: date) -> list[PointRow]:
+    """Rows of points read with points_for_meters (all of them, or a page)."""
     return [PointRow(point=point, meters=[_meter_row(m, today) for m in point.meters.all()]) for point in points]
+
+
+def points_with_meters(*, access: AccessScope, today: date) -> list[PointRow]:
+    """The user's delivery points, each with its meters, last confirmed reading and legalization state."""
+    return point_rows(points_for_meters(access=access), today=today)
 
 
 # --- the contract page ------------------------------------------------------------------------------------
