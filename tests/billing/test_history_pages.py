@@ -221,7 +221,7 @@ def test_a_point_of_another_customer_is_refused_with_a_message_and_shows_nothing
     html = response.content.decode()
     assert response.status_code == 200
     assert response.context["ledger"] is None
-    assert "Wybierz poprawną wartość" in html or "Wybierz punkt poboru" in html
+    assert "Wybierz poprawną wartość" in html or "Wybierz punkt odbioru" in html
     assert "FV/" not in html
     assert client.get(reverse("billing:settlements-csv"), {"point": strangers_point.pk}).status_code == 404
 
