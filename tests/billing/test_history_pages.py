@@ -258,3 +258,16 @@ def explain(sql: str) -> str:
 def plan_rows(plan: str) -> int:
     """The planner's estimate of the rows the read returns (its top node)."""
     return int(re.search(r"rows=(\d+)", plan).group(1))
+
+
+def test_a_point_of_the_users_other_customer_is_refused_for_this_one(client, customer, customer_user):
+    other = factories.DeliveryPointFactory(customer__number="777002")
+    factories.CustomerAccessFactory(user=customer_user, customer=other.customer)
+    documents(other.customer, [other], 20)
+    client.force_login(customer_user)
+
+    response = client.get(reverse("billing:settlements"), {**WHOLE_HISTORY, "customer": customer.pk, "point": other.pk})
+
+    assert response.context["ledger"] is None
+    assert "Wybierz punkt odbioru wybranego odbiorcy." in response.content.decode()
+    assert "FV/" not in response.content.decode()
