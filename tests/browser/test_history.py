@@ -72,3 +72,26 @@ def test_a_payments_invoices_open_from_its_summary_and_the_payment_page_lists_th
     page.wait_for_url(re.compile(r".*page=2.*"))
     assert page.locator("main details").count() == 25
     assert_no_axe_violations(page)
+
+
+def test_the_meters_page_pages_the_points_and_opens_removed_meters(page, live_server, community):
+    for point in community.delivery_points.all():
+        factories.MeterFactory(delivery_point=point)
+    contract = community.delivery_points.first().contract
+    for _ in range(10):  # ten more points, thirteen in all
+        point = factories.DeliveryPointFactory(customer=community, contract=contract)
+        factories.MeterFactory(delivery_point=point)
+        factories.MeterFactory(delivery_point=point, removed_date=timezone.localdate() - timedelta(days=400))
+    login(page, live_server, community.number, factories.PASSWORD)
+    page.goto(live_server.url + reverse("meters:index"))
+    assert page.locator("section.meters-point").count() == 10
+    assert_no_axe_violations(page)
+
+    page.get_by_role("link", name="Pokaż więcej").click()
+
+    page.wait_for_url(re.compile(r".*page=2.*"))
+    assert page.locator("section.meters-point").count() == 3
+    removed = page.locator("details.meters-removed").first
+    removed.locator("summary").click()
+    assert removed.locator("table").is_visible()
+    assert_no_axe_violations(page)
