@@ -46,15 +46,24 @@ class PeriodForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=date_input())
     date_to = forms.DateField(label=_("To"), widget=date_input())
     customer = forms.TypedChoiceField(label=_("Customer number"), coerce=int, required=False, empty_value=None)
+    point = forms.TypedChoiceField(label=_("Delivery point"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args, customers=(), **kwargs):
+    def __init__(self, *args, customers=(), points=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].choices = [(c.pk, f"{c.number} {c.name}") for c in customers]
         if len(self.fields["customer"].choices) <= 1:
             self.fields["customer"].widget = forms.HiddenInput()
+        self.first_customer_id = customers[0].pk if customers else None
+        self.point_customer = {point.pk: point.customer_id for point in points}
+        self.fields["point"].choices = [("", pgettext_lazy("delivery point filter", "All"))] + [
+            (point.pk, f"{point.code}, {point.address_line}, {point.city}") for point in points
+        ]
 
     def clean(self):
         cleaned = super().clean()
+        point, customer = cleaned.get("point"), cleaned.get("customer") or self.first_customer_id
+        if point is not None and self.point_customer.get(point) != customer:
+            self.add_error("point", _("Choose a delivery point of the chosen customer number."))
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end:
             if start > end:

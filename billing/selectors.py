@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from getpaid.models import Payment as GetpaidPayment
@@ -347,6 +347,7 @@ class Ledger:
     entries: list[LedgerEntry]
     closing: Decimal
     partial: bool
+    point_id: int | None = None  # the ledger of one delivery point: its documents and what settled them
 
     @property
     def total_debit(self) -> Decimal:
@@ -357,15 +358,20 @@ class Ledger:
         return sum((e.credit for e in self.entries), ZERO)
 
 
-def ledger(*, scope: Scope, customer: Customer, date_from: date, date_to: date) -> Ledger:
+def ledger(
+    *, scope: Scope, customer: Customer, date_from: date, date_to: date, delivery_point_id: int | None = None
+) -> Ledger:
     """Documents (debit) and payments (credit) of one customer in [date_from, date_to] with a running balance.
 
     The opening balance is everything before date_from. A partial manager sees the documents of their points
-    and, as payments, the parts that settled them. Five queries whatever the history length.
+    and, as payments, the parts that settled them; so does anyone who asks for one delivery point's ledger.
+    Four queries whatever the history length.
     """
     partial = not scope.acts_as_customer(customer.pk)
     invoices = scope.invoices().filter(customer=customer)
-    if partial:
+    if delivery_point_id is not None:
+        invoices = invoices.filter(delivery_point_id=delivery_point_id)
+    if partial or delivery_point_id is not None:
         credits = PaymentAllocation.objects.filter(invoice__in=invoices).annotate(
             on=F("payment__paid_date"), value=F("amount")
         )
@@ -383,8 +389,9 @@ def ledger(*, scope: Scope, customer: Customer, date_from: date, date_to: date) 
             (invoice.issue_date, 0, invoice.id, invoice.kind, invoice.number, str(label), invoice.gross, invoice.id)
         )
     in_period = credits.filter(on__gte=date_from, on__lte=date_to)
-    for credit in in_period.select_related("payment") if partial else in_period:
-        payment = credit.payment if partial else credit
+    by_allocation = partial or delivery_point_id is not None
+    for credit in in_period.select_related("payment") if by_allocation else in_period:
+        payment = credit.payment if by_allocation else credit
         description = str(payment.get_channel_display()) + (f": {payment.title}" if payment.title else "")
         rows.append((credit.on, 1, payment.id, "PAYMENT", payment.external_id, description, -credit.value, None))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
@@ -404,25 +411,64 @@ def ledger(*, scope: Scope, customer: Customer, date_from: date, date_to: date) 
                 invoice_id=invoice_id,
             )
         )
-    return Ledger(customer, date_from, date_to, opening, entries, balance, partial)
+    return Ledger(customer, date_from, date_to, opening, entries, balance, partial, delivery_point_id)
+
+
+def ledger_points(*, scope: Scope, customer_ids: list[int]) -> QuerySet[DeliveryPoint]:
+    """The delivery points the settlements may be filtered by: the visible points of these customers."""
+    return scope.points().filter(customer_id__in=customer_ids).order_by("customer_id", "code", "id")
 
 
 # --- payments --------------------------------------------------------------------------------------------------
 
 
-def payment_list(*, scope: Scope, customer_id: int | None = None) -> QuerySet[Payment]:
-    """Booked payments, the latest first; each with what it settled (prefetched: one more query a page)."""
+def _visible_allocations(scope: Scope) -> QuerySet[PaymentAllocation]:
+    """The parts of payments that settled documents the user may see, each with its invoice, by due date."""
+    return (
+        scope.rows(PaymentAllocation.objects, customer="invoice__customer_id", point="invoice__delivery_point_id")
+        .select_related("invoice")
+        .order_by("invoice__due_date", "id")
+    )
+
+
+def payment_list(
+    *, scope: Scope, customer_id: int | None = None, allocations_shown: int | None = None
+) -> QuerySet[Payment]:
+    """Booked payments, the latest first; each with what it settled (prefetched: one more query a page).
+
+    With `allocations_shown`, only that many of each payment's allocations are prefetched, as `shown_allocations`
+    (the history page: a payment of a housing community may settle a hundred invoices), and each payment is
+    annotated `allocation_count`, how many the user may see in all.
+    """
     payments = _visible_payments(scope)
     if customer_id:
         payments = payments.filter(customer_id=customer_id)
-    allocations = scope.rows(
-        PaymentAllocation.objects, customer="invoice__customer_id", point="invoice__delivery_point_id"
-    ).select_related("invoice")
+    allocations = _visible_allocations(scope)
+    if allocations_shown is not None:
+        counted = allocations.filter(payment=OuterRef("pk")).order_by().values("payment").annotate(n=Count("id"))
+        payments = payments.annotate(allocation_count=Coalesce(Subquery(counted.values("n")), 0))
+        shown = Prefetch("allocations", queryset=allocations[:allocations_shown], to_attr="shown_allocations")
+        return payments.select_related("customer").prefetch_related(shown).order_by("-paid_date", "-id")
     return (
         payments.select_related("customer")
-        .prefetch_related(Prefetch("allocations", queryset=allocations.order_by("invoice__due_date", "id")))
+        .prefetch_related(Prefetch("allocations", queryset=allocations))
         .order_by("-paid_date", "-id")
     )
+
+
+def access_payment(scope: Scope, payment_id: int) -> Payment:
+    """One booked payment with everything it settled that the user may see (as on the payment history), or Http404
+    for a missing payment and another's alike. Any of the user's customers, whatever the switcher shows."""
+    payment = (
+        _visible_payments(scope.everything())
+        .select_related("customer")
+        .prefetch_related(Prefetch("allocations", queryset=_visible_allocations(scope.everything())))
+        .filter(pk=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment
 
 
 def _visible_online_payments(scope: Scope) -> QuerySet[OnlinePayment]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("settlements/", views.settlements, name="settlements"),
     path("settlements/csv/", views.settlements_csv, name="settlements-csv"),
     path("payments/", views.payment_list, name="payments"),
+    path("payments/<int:payment_id>/", views.payment_detail, name="payment-detail"),
     path("transfer/", views.transfer, name="transfer"),
     path("pay/", views.pay, name="pay"),
     path("pay/<str:reference>/", views.online_payment_detail, name="online-payment-detail"),

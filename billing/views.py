@@ -4,6 +4,7 @@ import csv
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +13,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,6 +46,8 @@ from core.security import security_event_record
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+LEDGER_PAGE_SIZE = 50  # settlements entries per page
+ALLOCATIONS_SHOWN = 5  # of each payment on the payment history; all on the payment's own page
 
 
 def _row(invoice, today) -> dict:
@@ -117,14 +127,15 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
     )
 
 
-def _ledger(request: HttpRequest):
+def _ledger(request: HttpRequest, scope):
+    """The period form (with the customer and delivery point filters) and the ledger it asks for, or None."""
     today = timezone.localdate()
-    scope = request_scope(request)
     customers = list(scope.customers())  # the switcher's choice only, when one is made (a narrowed scope)
+    points = list(selectors.ledger_points(scope=scope, customer_ids=[customer.pk for customer in customers]))
     start, end = forms.default_period(today)
-    defaults = {"date_from": start, "date_to": end, "customer": scope.narrowed_to}
-    data = request.GET.copy() if "date_from" in request.GET else defaults
-    form = forms.PeriodForm(data, customers=customers)
+    # What the request does not say comes from the defaults: a link with a point but no period shows the last year.
+    data = {"date_from": start, "date_to": end, "customer": scope.narrowed_to} | request.GET.dict()
+    form = forms.PeriodForm(data, customers=customers, points=points)
     if not customers or not form.is_valid():
         return form, None
     by_id = {customer.pk: customer for customer in customers}
@@ -132,61 +143,121 @@ def _ledger(request: HttpRequest):
     if customer is None:
         raise Http404
     ledger = selectors.ledger(
-        scope=scope, customer=customer, date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
+        scope=scope,
+        customer=customer,
+        date_from=form.cleaned_data["date_from"],
+        date_to=form.cleaned_data["date_to"],
+        delivery_point_id=form.cleaned_data.get("point"),
     )
     return form, ledger
 
 
+def _ledger_query(form) -> str:
+    """The filters the page shows, as a query string: the CSV link and "show more" keep them."""
+    values = {"date_from": form.cleaned_data["date_from"], "date_to": form.cleaned_data["date_to"]}
+    for name in ("customer", "point"):
+        if form.cleaned_data.get(name):
+            values[name] = form.cleaned_data[name]
+    return urlencode(values)
+
+
 @login_required
 def settlements(request: HttpRequest) -> HttpResponse:
-    form, ledger = _ledger(request)
-    return render(
-        request, "billing/settlements.html", {"form": form, "ledger": ledger, "csv_query": request.GET.urlencode()}
+    """The ledger of a period, the latest entries first, LEDGER_PAGE_SIZE at a time with "show more"."""
+    scope = request_scope(request)
+
+    def content() -> str:
+        form, ledger = _ledger(request, scope)
+        context = {"form": form, "ledger": ledger}
+        if ledger is not None:
+            page = Paginator(ledger.entries[::-1], LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+            point = next((p for p in form.fields["point"].choices if p[0] == ledger.point_id), None)
+            context |= {
+                "page": page,
+                "point_label": point[1] if point and ledger.point_id else "",
+                "query": _ledger_query(form),
+            }
+        return render_to_string("billing/_settlements.html", context)
+
+    # Cached as the invoice list is (core.versions): the same filters and page show the same HTML until the data
+    # changes. The whole period's ledger is read to run its balance, but only one page of it is rendered.
+    html = versions.fragment(
+        "settlements",
+        customer_ids=scope.customer_ids,
+        identity=(selectors.scope_identity(scope), timezone.localdate(), sorted(request.GET.lists())),
+        render=content,
     )
+    return render(request, "billing/settlements.html", {"content": mark_safe(html)})  # noqa: S308 - our template
+
+
+class _Echo:
+    """A file-like object whose write() hands back what it is given: csv.writer then yields lines to stream."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 @login_required
-def settlements_csv(request: HttpRequest) -> HttpResponse:
-    """The ledger as CSV for a spreadsheet: semicolons and decimal commas, as Polish Excel expects."""
-    form, ledger = _ledger(request)
+def settlements_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The whole ledger of the period as CSV for a spreadsheet (never paged), streamed row by row: semicolons and
+    decimal commas, as Polish Excel expects."""
+    form, ledger = _ledger(request, request_scope(request))
     if ledger is None:
         raise Http404
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"rozliczenia-{ledger.customer.number}-{ledger.date_from:%Y%m%d}-{ledger.date_to:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so that Excel reads UTF-8
-    writer = csv.writer(response, delimiter=";")
+    writer = csv.writer(_Echo(), delimiter=";")
 
     def amount(value) -> str:
         return f"{value:.2f}".replace(".", ",")
 
-    writer.writerow([_("Date"), _("Document"), _("Description"), _("Charge"), _("Payment"), _("Balance")])
-    writer.writerow([f"{ledger.date_from:%Y-%m-%d}", "", _("Opening balance"), "", "", amount(ledger.opening)])
-    for entry in ledger.entries:
-        writer.writerow(
-            [
-                f"{entry.on:%Y-%m-%d}",
-                entry.document,
-                entry.description,
-                amount(entry.debit) if entry.debit else "",
-                amount(entry.credit) if entry.credit else "",
-                amount(entry.balance),
-            ]
-        )
-    writer.writerow([f"{ledger.date_to:%Y-%m-%d}", "", _("Closing balance"), "", "", amount(ledger.closing)])
+    # The labels are translated now: the rows are written after the view has returned.
+    head = [_("Date"), _("Document"), _("Description"), _("Charge"), _("Payment"), _("Balance")]
+    opening = [f"{ledger.date_from:%Y-%m-%d}", "", _("Opening balance"), "", "", amount(ledger.opening)]
+    closing = [f"{ledger.date_to:%Y-%m-%d}", "", _("Closing balance"), "", "", amount(ledger.closing)]
+
+    def lines():
+        yield "\ufeff"  # so that Excel reads UTF-8
+        yield writer.writerow(head)
+        yield writer.writerow(opening)
+        for entry in ledger.entries:
+            yield writer.writerow(
+                [
+                    f"{entry.on:%Y-%m-%d}",
+                    entry.document,
+                    entry.description,
+                    amount(entry.debit) if entry.debit else "",
+                    amount(entry.credit) if entry.credit else "",
+                    amount(entry.balance),
+                ]
+            )
+        yield writer.writerow(closing)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"rozliczenia-{ledger.customer.number}-{ledger.date_from:%Y%m%d}-{ledger.date_to:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @login_required
 def payment_list(request: HttpRequest) -> HttpResponse:
+    """Booked payments, PAGE_SIZE at a time with "show more"; each with the first invoices it settled, collapsed."""
     scope = request_scope(request)
-    page = _page(request, selectors.payment_list(scope=scope))
+    page = _page(request, selectors.payment_list(scope=scope, allocations_shown=ALLOCATIONS_SHOWN))
     context = {
         "page": page,
+        "allocations_shown": ALLOCATIONS_SHOWN,
         "in_progress": list(selectors.online_payments_in_progress(scope=scope)),
         "has_many_customers": scope.has_many_customers,
     }
     return render(request, "billing/payment_list.html", context)
+
+
+@login_required
+def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """One booked payment and every invoice it settled that the user may see."""
+    payment = selectors.access_payment(request_scope(request), payment_id)
+    return render(
+        request, "billing/payment_detail.html", {"payment": payment, "allocations": payment.allocations.all()}
+    )
 
 
 @login_required

@@ -19,8 +19,6 @@ from core.formats import unit_label
 from meters import consumption
 from meters.models import Meter, MeterKind, Reading, ReadingStatus
 
-POINT_ORDER = ("delivery_point__customer__number", "delivery_point__code", "delivery_point_id")
-
 
 def access_reading_photo(access: AccessScope, reading_id: int) -> Reading:
     """A reading with a photo, of a meter the user may see, or Http404."""
@@ -118,15 +116,25 @@ def _meter_row(meter: Meter, today: date) -> MeterRow:
     )
 
 
-def points_with_meters(*, access: AccessScope, today: date) -> list[PointRow]:
-    """The user's delivery points, each with its meters, last confirmed reading and legalization state."""
-    points = (
+def points_for_meters(*, access: AccessScope) -> QuerySet[DeliveryPoint]:
+    """The user's delivery points in a stable order, each with its meters and their last readings (prefetched: one
+    more query for whatever slice of the points is read)."""
+    return (
         access.points()
         .select_related("customer", "contract")
         .prefetch_related(Prefetch("meters", queryset=_meters_with_last_reading()))
         .order_by("customer__number", "code", "id")
     )
+
+
+def point_rows(points, *, today: date) -> list[PointRow]:
+    """Rows of points read with points_for_meters (all of them, or a page)."""
     return [PointRow(point=point, meters=[_meter_row(m, today) for m in point.meters.all()]) for point in points]
+
+
+def points_with_meters(*, access: AccessScope, today: date) -> list[PointRow]:
+    """The user's delivery points, each with its meters, last confirmed reading and legalization state."""
+    return point_rows(points_for_meters(access=access), today=today)
 
 
 # --- the contract page ------------------------------------------------------------------------------------
@@ -289,12 +297,33 @@ class Scope:
         return self.key.startswith("point-")
 
 
+def visible_points(*, access: AccessScope) -> QuerySet[DeliveryPoint]:
+    """The delivery points the user may see, with their contracts and customers."""
+    return access.points().select_related("contract", "customer")
+
+
 def consumption_scopes(*, access: AccessScope) -> list[Scope]:
-    """Every delivery point and every meter the user may analyse, in one query."""
-    meters = list(
-        access.meters()
-        .select_related("delivery_point__contract", "delivery_point__customer")
-        .order_by(*POINT_ORDER, "kind", "-installed_date", "id")
+    """Every delivery point and every meter the user may analyse, in two queries.
+
+    Restricted first, then joined: the visible points (an index read by the scope's customer or point ids) with
+    their contracts and customers, then the meters of those points by id. Filtering meters joined to points on the
+    point's customer let PostgreSQL read every meter in the database for each request.
+    """
+    points = {point.pk: point for point in visible_points(access=access)}
+    if not points:
+        return []
+    meters = list(Meter.objects.filter(delivery_point_id__in=sorted(points)))
+    for meter in meters:
+        meter.delivery_point = points[meter.delivery_point_id]
+    meters.sort(
+        key=lambda m: (
+            m.delivery_point.customer.number,
+            m.delivery_point.code,
+            m.delivery_point_id,
+            m.kind,
+            -m.installed_date.toordinal(),
+            m.pk,
+        )
     )
     by_point: dict[int, list[Meter]] = defaultdict(list)
     for meter in meters:

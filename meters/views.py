@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,13 +21,19 @@ from core.security import security_event_record
 from meters import charts, forms, selectors, services
 from meters.window import window_state
 
+POINTS_PER_PAGE = 10  # delivery points on the meters page
+
 
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    """The delivery points with their meters, POINTS_PER_PAGE at a time with "show more"; removed meters collapsed."""
     today = timezone.localdate()
+    page = Paginator(selectors.points_for_meters(access=request_scope(request)), POINTS_PER_PAGE)
+    page = page.get_page(request.GET.get("page"))
     context = {
-        "points": selectors.points_with_meters(access=request_scope(request), today=today),
+        "points": selectors.point_rows(page, today=today),
+        "page": page,
         "window": window_state(today),
         "today": today,
     }

@@ -349,6 +349,8 @@ MATRIX: dict[str, list[Case]] = {
     # Staff act for no customer: there is no ledger to export.
     "billing:settlements-csv": [Case(expect=signed_in(staff=404))],
     "billing:payments": [Case(expect=signed_in())],
+    # A's payment settled an invoice of A's first point: the partial manager sees it (their part only).
+    "billing:payment-detail": [Case(kwargs=lambda w: {"payment_id": w.a.customer.payments.get().pk}, expect=of_a())],
     "billing:transfer": [Case(expect=signed_in())],
     "billing:pay": [Case(expect=signed_in())],
     # The owner's payment of an amount (no invoice of the partial manager's point): not theirs to see.

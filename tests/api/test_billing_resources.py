@@ -28,7 +28,7 @@ def test_settlements_are_the_pages_ledger_for_the_period(world, as_user):
     period = {"date_from": "2020-01-01", "date_to": timezone.localdate().isoformat()}
 
     body = as_user(a.owner).get(f"/api/v1/customers/{a.customer.pk}/settlements", period).json()
-    csv = page.get(reverse("billing:settlements-csv"), period).content.decode("utf-8-sig")
+    csv = page.get(reverse("billing:settlements-csv"), period).getvalue().decode("utf-8-sig")
 
     rows = [line.split(";") for line in csv.strip().splitlines()[2:-1]]  # between the opening and the closing
     assert [(e["document"], e["balance"]["amount"].replace(".", ",")) for e in body["entries"]] == [

@@ -40,6 +40,7 @@ def test_every_url_of_the_app_is_covered_here():
         "settlements",
         "settlements-csv",
         "payments",
+        "payment-detail",
         "transfer",
         "pay",
         "online-payment-detail",
@@ -59,6 +60,16 @@ def test_another_customers_invoice_and_pdf_are_not_found(client, customer_user, 
     response = client.get(reverse(f"billing:{name}", kwargs={"invoice_id": stranger.invoice.pk}))
 
     assert response.status_code == 404
+
+
+def test_another_customers_payment_is_not_found(client, customer_user, stranger):
+    client.force_login(customer_user)
+    payment = stranger.payments.get()
+
+    response = client.get(reverse("billing:payment-detail", kwargs={"payment_id": payment.pk}))
+
+    assert response.status_code == 404
+    assert client.get(reverse("billing:payment-detail", kwargs={"payment_id": payment.pk + 1000})).status_code == 404
 
 
 def test_another_customers_online_payment_is_not_found(client, customer_user, strangers_online_payment):
@@ -108,7 +119,7 @@ def test_list_pages_never_show_another_customers_data(client, customer, customer
 
     response = client.get(reverse(f"billing:{name}"))
 
-    body = response.content.decode()
+    body = response.getvalue().decode()  # the settlements' CSV is streamed
     assert response.status_code == 200
     assert "FV/OBCA/11/2026" not in body
     assert "999001" not in body
@@ -142,6 +153,7 @@ def test_choosing_another_customer_is_refused(client, customer_user, stranger, n
         ("calendar", {}),
         ("invoice-detail", {"invoice_id": 1}),
         ("invoice-pdf", {"invoice_id": 1}),
+        ("payment-detail", {"payment_id": 1}),
     ],
 )
 def test_anonymous_visitors_are_sent_to_log_in(client, name, kwargs):
@@ -192,8 +204,13 @@ def test_a_manager_of_some_points_sees_only_the_parts_of_payments_that_settled_t
         },
     ).context["ledger"]
 
+    detail = client.get(reverse("billing:payment-detail", kwargs={"payment_id": payment.pk})).content.decode()
+
     assert "FV/PUNKT-A/2026" in payments
     assert "FV/PUNKT-B/2026" not in payments
     assert "Wpłata bez rozliczenia" not in payments
+    assert "FV/PUNKT-A/2026" in detail
+    assert "FV/PUNKT-B/2026" not in detail
+    assert "300,00" not in detail  # the manager's part only, never the whole payment
     assert ledger.partial
     assert ledger.total_credit == Decimal("100.00")

@@ -125,7 +125,7 @@ def test_settlements_csv_is_a_polish_spreadsheet(client, customer_user, document
 
     response = client.get(reverse("billing:settlements-csv"), {"date_from": "2026-10-01", "date_to": "2026-11-30"})
 
-    text = response.content.decode("utf-8-sig")
+    text = response.getvalue().decode("utf-8-sig")
     rows = [line.split(";") for line in text.strip().splitlines()]
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]

@@ -23,15 +23,16 @@ VERSION = 1
 QUERIES = {
     # points for the filter, count, one page of invoices (each knows whether a payment is in progress)
     "billing:index": FRAME + VERSION + 3,
-    # customers, opening balance (documents and payments), documents and payments of the period
-    "billing:settlements": FRAME + 5,
+    # customers, their points for the filter, opening balance (documents and payments), documents and payments of
+    # the period (read whole for the running balance; one page of it is rendered)
+    "billing:settlements": FRAME + VERSION + 6,
     # count, one page of payments, what they settled, online payments in progress
     "billing:payments": FRAME + 4,
     # what is due per point, customers with balances, invoices to pay, recent payments; the last sync and the
     # announcements (cached for everyone, read here once)
     "pages:dashboard": FRAME + VERSION + 4 + 2,
 }
-WARM = {"billing:index": FRAME + VERSION, "pages:dashboard": FRAME + VERSION}
+WARM = {"billing:index": FRAME + VERSION, "billing:settlements": FRAME + VERSION, "pages:dashboard": FRAME + VERSION}
 
 
 def history(customer, point, count: int) -> None:

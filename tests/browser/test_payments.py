@@ -115,3 +115,14 @@ def test_invoice_detail_passes_axe_and_offers_the_pdf(page, live_server, househo
     assert page.get_by_role("link", name="Pobierz PDF").is_visible()
     screenshot(page, "invoice-detail")
     assert_no_axe_violations(page)
+
+
+def test_payment_page_passes_axe_and_lists_what_the_payment_settled(page, live_server, household):
+    login(page, live_server, "310044", factories.PASSWORD)
+    payment = household.customer_accesses.get().customer.payments.get()
+
+    page.goto(live_server.url + reverse("billing:payment-detail", kwargs={"payment_id": payment.pk}))
+
+    assert "FV/00777/09/2026" in page.locator("main").inner_text()
+    assert_no_axe_violations(page)
+    assert_no_csp_violations(page)

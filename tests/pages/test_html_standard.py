@@ -47,6 +47,7 @@ def customer_pages(w: World) -> list[tuple[str, dict]]:
         ("billing:invoice-detail", {"invoice_id": a.invoices[0].pk}),
         ("billing:settlements", {}),
         ("billing:payments", {}),
+        ("billing:payment-detail", {"payment_id": a.customer.payments.get().pk}),
         ("billing:transfer", {}),
         ("billing:pay", {}),
         ("billing:calendar", {}),
