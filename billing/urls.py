@@ -16,6 +16,7 @@ urlpatterns = [
     path("pay/<str:reference>/", views.online_payment_detail, name="online-payment-detail"),
     path("broker/notify/<uuid:pk>/", views.broker_notification, name="broker-notification"),
     path("sandbox-broker/trnRequest/<str:token>/", views.sandbox_broker, name="sandbox-broker"),
+    path("forecast/", views.forecast, name="forecast"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
 ]

@@ -26,6 +26,7 @@ from getpaid.views import CallbackDetailView
 
 from accounts import http
 from accounts.permissions import request_scope, scope_for
+from billing import forecast as billing_forecast
 from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus
 from billing.payments import sandbox
@@ -394,3 +395,49 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="ibok-terminy.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+@login_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    """The balance forecast of one customer, with the "what if" of a monthly payment and a planned reading."""
+    today = timezone.localdate()
+    scope = request_scope(request)
+    customers = list(scope.customers().order_by("number", "id"))
+    chosen = request.GET.get("customer") or (customers[0].pk if customers else None)
+    by_id = {str(customer.pk): customer for customer in customers}
+    customer = by_id.get(str(chosen))
+    if customers and customer is None:
+        raise Http404
+    context = {"form": None, "result": None, "customer": customer}
+    if customer is not None:
+        inputs = selectors.forecast_inputs(scope=scope, customer=customer, today=today)
+        form = forms.ForecastForm(request.GET or None, customers=customers, meters=inputs.meters)
+        form.last_readings = {
+            meter.pk: (meter.last_value, meter.last_date) for meter in inputs.meters if meter.last_date is not None
+        }
+        what_if = form.cleaned_data if form.is_valid() else {}
+        planned = None
+        if what_if.get("meter") is not None:
+            meter = next(meter for meter in inputs.meters if meter.pk == what_if["meter"])
+            planned = billing_forecast.PlannedReading(
+                unit=meter.unit,
+                value=what_if["planned_value"],
+                on=what_if["planned_on"],
+                last_value=meter.last_value,
+                last_on=meter.last_date,
+            )
+        payment = what_if.get("monthly_payment")
+        result = billing_forecast.forecast(
+            invoices=inputs.invoices,
+            today=today,
+            balance=inputs.balance,
+            monthly_payment=inputs.average_payment if payment is None else payment,
+            planned=planned,
+        )
+        context.update(
+            form=form,
+            result=result,
+            chart=billing_forecast.build_chart(result) if result else None,
+            average_payment=inputs.average_payment,
+        )
+    return render(request, "billing/forecast.html", context)

@@ -49,6 +49,7 @@ def customer_pages(w: World) -> list[tuple[str, dict]]:
         ("billing:transfer", {}),
         ("billing:pay", {}),
         ("billing:calendar", {}),
+        ("billing:forecast", {}),
         ("billing:online-payment-detail", {"reference": a.online_payment.reference}),
         ("meters:index", {}),
         ("meters:meter", {"meter_id": a.meters[0].pk}),
