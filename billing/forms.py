@@ -2,10 +2,13 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from billing import services
 from billing.models import InvoiceStatus
+from core.templatetags.ibok import format_money
 
 MAX_RANGE_DAYS = 366 * 20
 
@@ -165,4 +168,39 @@ class ForecastForm(forms.Form):
                 )
             elif value < last[0]:
                 self.add_error("planned_value", _("The planned reading must not be below the last reading."))
+        return cleaned
+
+
+class PaymentPlanForm(forms.Form):
+    """Which overdue invoices to spread and into how many instalments, within the utility's limits."""
+
+    invoices = forms.TypedMultipleChoiceField(
+        label=_("Overdue invoices"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    instalments = forms.TypedChoiceField(label=_("Number of instalments"), coerce=int)
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoice_by_id = {invoice.pk: invoice for invoice in invoices}
+        self.fields["invoices"].choices = [
+            (invoice.pk, f"{invoice.number}, {invoice.due_date:%d.%m.%Y}, {format_money(invoice.outstanding)}")
+            for invoice in invoices
+        ]
+        self.fields["invoices"].error_messages["required"] = _("Choose at least one overdue invoice.")
+        low, high = settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENTS, settings.IBOK_PAYMENT_PLAN_MAX_INSTALMENTS
+        self.fields["instalments"].choices = [(n, str(n)) for n in range(low, high + 1)]
+        self.fields["instalments"].error_messages["invalid_choice"] = _(
+            "Choose between %(low)d and %(high)d instalments."
+        ) % {"low": low, "high": high}
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen, instalments = cleaned.get("invoices"), cleaned.get("instalments")
+        if chosen and instalments:
+            cleaned["chosen"] = [self.invoice_by_id[pk] for pk in chosen]
+            cleaned["total"] = sum((invoice.outstanding for invoice in cleaned["chosen"]), Decimal("0.00"))
+            try:
+                services.payment_plan_check(total=cleaned["total"], instalments=instalments)
+            except services.PaymentPlanRejected as exc:
+                self.add_error("instalments", str(exc))
         return cleaned

@@ -28,6 +28,10 @@ from billing.models import (
     OnlinePaymentItem,
     Payment,
     PaymentAllocation,
+    PaymentPlan,
+    PaymentPlanRequest,
+    PaymentPlanRequestItem,
+    PaymentPlanStatus,
     SyncRun,
     SyncStatus,
 )
@@ -607,4 +611,39 @@ def forecast_inputs(*, scope: Scope, customer: Customer, today: date) -> Forecas
         balance=balance,
         average_payment=(paid / 12).quantize(Decimal("0.01")),
         meters=meters,
+    )
+
+
+# --- payment plans -----------------------------------------------------------------------------------------------
+
+
+def payment_plan_customers(*, scope: Scope) -> list[Customer]:
+    """The customers the user acts as in full: only they may ask to spread the customer's debt."""
+    return [customer for customer in scope.customers().order_by("number", "id") if scope.acts_as_customer(customer.pk)]
+
+
+def overdue_invoices(*, customer: Customer, today: date) -> list[Invoice]:
+    """The customer's documents past their due date with something left to pay, oldest due first."""
+    return list(
+        Invoice.objects.filter(customer=customer, outstanding__gt=0, due_date__lt=today).order_by("due_date", "id")
+    )
+
+
+def payment_plan_requests_of(*, customer: Customer, limit: int = 5) -> list:
+    """The customer's latest payment plan requests with their invoices."""
+    return list(
+        PaymentPlanRequest.objects.filter(customer=customer)
+        .prefetch_related(
+            Prefetch("items", queryset=PaymentPlanRequestItem.objects.select_related("invoice").order_by("id"))
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def active_payment_plans(*, customer_ids) -> list:
+    """Plans in force of these customers (from the billing system), by customer."""
+    return list(
+        PaymentPlan.objects.filter(customer_id__in=customer_ids, status=PaymentPlanStatus.ACTIVE)
+        .select_related("customer")
+        .order_by("customer__number", "id")
     )

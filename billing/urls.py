@@ -17,6 +17,7 @@ urlpatterns = [
     path("broker/notify/<uuid:pk>/", views.broker_notification, name="broker-notification"),
     path("sandbox-broker/trnRequest/<str:token>/", views.sandbox_broker, name="sandbox-broker"),
     path("forecast/", views.forecast, name="forecast"),
+    path("payment-plan/", views.payment_plan, name="payment-plan"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
 ]

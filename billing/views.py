@@ -441,3 +441,58 @@ def forecast(request: HttpRequest) -> HttpResponse:
             average_payment=inputs.average_payment,
         )
     return render(request, "billing/forecast.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_plan(request: HttpRequest) -> HttpResponse:
+    """Ask to pay overdue invoices in instalments: choose them and the number, see the schedule, send."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    customers = selectors.payment_plan_customers(scope=request_scope(request))
+    by_id = {str(customer.pk): customer for customer in customers}
+    chosen = request.POST.get("customer") or request.GET.get("customer")
+    customer = by_id.get(str(chosen)) if chosen else (customers[0] if customers else None)
+    if chosen and customer is None:
+        raise Http404
+    context: dict = {"customer": customer, "customers": customers, "form": None, "schedule": None}
+    if customer is not None:
+        overdue = selectors.overdue_invoices(customer=customer, today=today)
+        form = forms.PaymentPlanForm(request.POST or None, invoices=overdue)
+        requests = selectors.payment_plan_requests_of(customer=customer)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if "send" in request.POST:
+                try:
+                    services.payment_plan_request_submit(
+                        now=now,
+                        customer=customer,
+                        user=request.user,
+                        invoices=data["chosen"],
+                        instalments=data["instalments"],
+                    )
+                except services.PaymentPlanRejected as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _("Your request has been sent. We will let you know the decision."))
+                    return redirect(f"{reverse('billing:payment-plan')}?customer={customer.pk}")
+            else:
+                first_due = today + timedelta(days=settings.IBOK_PAYMENT_PLAN_FIRST_DUE_DAYS)
+                context["schedule"] = services.payment_plan_schedule(
+                    total=data["total"], instalments=data["instalments"], first_due=first_due
+                )
+                context["total"] = data["total"]
+        context.update(
+            form=form,
+            overdue=overdue,
+            selected=request.POST.getlist("invoices"),
+            requests=requests,
+            open_request=next((r for r in requests if r.is_open), None),
+            plans=selectors.active_payment_plans(customer_ids=[customer.pk]),
+            limits={
+                "low": settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENTS,
+                "high": settings.IBOK_PAYMENT_PLAN_MAX_INSTALMENTS,
+                "minimum": settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENT,
+            },
+        )
+    return render(request, "billing/payment_plan.html", context)

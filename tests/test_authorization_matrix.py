@@ -327,6 +327,7 @@ MATRIX: dict[str, list[Case]] = {
     "billing:payments": [Case(expect=signed_in())],
     "billing:transfer": [Case(expect=signed_in())],
     "billing:forecast": [Case(expect=signed_in())],
+    "billing:payment-plan": [Case(expect=signed_in())],
     "billing:pay": [Case(expect=signed_in())],
     # The owner's payment of an amount (no invoice of the partial manager's point): not theirs to see.
     "billing:online-payment-detail": [
