@@ -389,8 +389,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     today = timezone.localdate()
     scope = scope_for(user=feed.user)
     invoices = selectors.calendar_invoices(scope=scope, since=today - timedelta(days=365))
+    plans = selectors.active_payment_plans(customer_ids=[pk for pk in scope.customer_ids if scope.acts_as_customer(pk)])
     with translation.override(feed.user.language or "pl"):
-        body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host())
+        body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host(), plans=plans)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="ibok-terminy.ics"'
     response["Cache-Control"] = "private, max-age=900"

@@ -47,6 +47,8 @@ def test_every_url_of_the_app_is_covered_here():
         "sandbox-broker",
         "calendar",
         "calendar-feed",
+        "forecast",  # tests/billing/test_forecast.py: another customer's is 404
+        "payment-plan",  # tests/billing/test_payment_plans.py: another customer's is 404
     }
 
 

@@ -222,3 +222,35 @@ def test_a_batch_without_payment_plans_still_loads(tmp_path):
 
     assert run.status == SyncStatus.SUCCEEDED
     assert not PaymentPlan.objects.exists()
+
+
+def plan_of(customer) -> PaymentPlan:
+    return PaymentPlan.objects.create(
+        external_id="PP9", source_updated_at=timezone.now(), customer=customer, status="ACTIVE",
+        total=Decimal("600.00"), portal_reference="RAT-9",
+        schedule=[{"due_date": "2026-12-18", "amount": "300.00"}, {"due_date": "2027-01-18", "amount": "300.00"}],
+    )  # fmt: skip
+
+
+def test_the_calendar_feed_has_an_event_per_instalment(client, customer, customer_user):
+    plan_of(customer)
+    feed = services.calendar_feed_issue(user=customer_user, now=timezone.now())
+
+    body = client.get(reverse("billing:calendar-feed", kwargs={"token": feed.token})).content.decode()
+
+    assert "DTSTART;VALUE=DATE:20261218" in body
+    assert "DTSTART;VALUE=DATE:20270118" in body
+    assert "SUMMARY:Rata 2 z 2: 300\\,00" in body
+
+
+def test_the_plan_in_force_shows_on_the_instalments_page_and_the_dashboard(client, customer, customer_user):
+    plan_of(customer)
+    client.force_login(customer_user)
+
+    page = client.get(reverse("billing:payment-plan")).content.decode()
+    dashboard = client.get(reverse("pages:dashboard")).content.decode()
+
+    assert "Twój plan ratalny" in page
+    assert "18.01.2027" in page
+    assert "Następna rata planu ratalnego" in dashboard
+    assert "18.12.2026" in dashboard
