@@ -100,6 +100,7 @@ def test_customer_pays_two_invoices_through_the_sandbox_broker_and_sees_them_in_
         "billing:transfer",
         "billing:calendar",
         "billing:forecast",
+        "billing:payment-plan",
     ],
 )
 def test_billing_pages_pass_axe(page, live_server, household, name):
