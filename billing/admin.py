@@ -1,11 +1,13 @@
+from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from getpaid.admin import PaymentAdmin as GetpaidPaymentAdmin
 from getpaid.models import Payment as GetpaidPayment
@@ -25,6 +27,9 @@ from billing.models import (
     OnlinePaymentItem,
     Payment,
     PaymentAllocation,
+    PaymentPlan,
+    PaymentPlanRequest,
+    PaymentPlanRequestItem,
     RefundRequest,
     RefundStatus,
     SyncRun,
@@ -307,3 +312,140 @@ class BrokerPaymentAdmin(LargeListMixin, GetpaidPaymentAdmin):
             request, queryset, status=status, method_name=method_name, success_message=str(success),
             failure_message=str(failure),
         )  # fmt: skip
+
+
+class PaymentPlanRequestItemInline(admin.TabularInline):
+    model = PaymentPlanRequestItem
+    extra = 0
+    fields = ["invoice", "amount"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class PaymentPlanDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("accept", _("Accept as asked")),
+            ("change", _("Accept with another number of instalments")),
+            ("refuse", _("Refuse")),
+        ],  # fmt: skip
+        widget=forms.RadioSelect,
+    )
+    instalments = forms.IntegerField(label=_("Instalments granted"), required=False, min_value=1)
+    note = forms.CharField(label=_("Note to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "change" and not cleaned.get("instalments"):
+            self.add_error("instalments", _("Give the number of instalments granted."))
+        return cleaned
+
+
+@admin.register(PaymentPlanRequest)
+class PaymentPlanRequestAdmin(admin.ModelAdmin):
+    """The queue of payment plan requests: staff accept, change or refuse (billing.services.payment_plan_decide)."""
+
+    list_display = ["reference", "created_at", "customer", "total", "instalments", "status", "decide_link"]
+    list_filter = ["status"]
+    search_fields = ["reference", "customer__number"]
+    list_select_related = ["customer"]
+    ordering = ["status", "created_at", "id"]
+    readonly_fields = [
+        "reference",
+        "customer",
+        "user",
+        "created_at",
+        "total",
+        "instalments",
+        "first_due_date",
+        "status",
+        "decided_at",
+        "decided_by",
+        "decided_instalments",
+        "decision_note",
+        "decide_link",
+    ]
+    inlines = [PaymentPlanRequestItemInline]
+    actions = ["accept", "refuse"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:request_id>/decide/", wrap(self.decide_view), name="billing_paymentplanrequest_decide"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("decision"))
+    def decide_link(self, obj: PaymentPlanRequest) -> str:
+        if not obj.is_open:
+            return obj.get_status_display()
+        url = reverse("admin:billing_paymentplanrequest_decide", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Accept, change or refuse"))
+
+    def _decide(self, request: HttpRequest, plan_request: PaymentPlanRequest, **decision) -> bool:
+        try:
+            services.payment_plan_decide(
+                now=timezone.now(),
+                request=plan_request,
+                actor=request.user,
+                base_url=request.build_absolute_uri("/"),
+                **decision,
+            )
+        except services.PaymentPlanRejected as exc:
+            messages.error(request, f"{plan_request.reference}: {exc}")
+            return False
+        return True
+
+    @admin.action(description=_("Accept the selected requests as asked"))
+    def accept(self, request: HttpRequest, queryset) -> None:
+        done = sum(self._decide(request, item, accept=True) for item in queryset.order_by("id"))
+        messages.success(request, _("Requests accepted: %(count)d.") % {"count": done})
+
+    @admin.action(description=_("Refuse the selected requests"))
+    def refuse(self, request: HttpRequest, queryset) -> None:
+        done = sum(self._decide(request, item, accept=False) for item in queryset.order_by("id"))
+        messages.success(request, _("Requests refused: %(count)d.") % {"count": done})
+
+    def decide_view(self, request: HttpRequest, request_id: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        plan_request = PaymentPlanRequest.objects.select_related("customer").filter(pk=request_id).first()
+        if plan_request is None:
+            raise Http404
+        form = PaymentPlanDecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            done = self._decide(
+                request,
+                plan_request,
+                accept=data["decision"] != "refuse",
+                instalments=data["instalments"] if data["decision"] == "change" else None,
+                note=data["note"],
+            )
+            if done:
+                messages.success(request, _("The decision is sent to the billing system and the customer."))
+                return redirect("admin:billing_paymentplanrequest_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "plan_request": plan_request,
+            "items": list(plan_request.items.select_related("invoice").order_by("id")),
+            "form": form,
+            "title": _("Decide on %(reference)s") % {"reference": plan_request.reference},
+        }
+        return render(request, "admin/billing/paymentplanrequest/decide.html", context)
+
+
+@admin.register(PaymentPlan)
+class PaymentPlanAdmin(BillingMirrorMixin, admin.ModelAdmin):
+    list_display = ["external_id", "customer", "status", "total", "portal_reference"]
+    list_filter = ["status"]
+    search_fields = ["external_id", "portal_reference", "customer__number"]
+    list_select_related = ["customer"]

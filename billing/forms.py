@@ -2,11 +2,14 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from billing import services
 from billing.models import InvoiceStatus, RefundMethod
 from billing.qr import nrb_is_valid
+from core.templatetags.ibok import format_money
 
 MAX_RANGE_DAYS = 366 * 20
 
@@ -126,6 +129,91 @@ def default_period(today: date) -> tuple[date, date]:
     """The settlements open on the last twelve months."""
     start = date(today.year - 1, today.month, 1)
     return start, today
+
+
+class ForecastForm(forms.Form):
+    """The forecast's "what if": a changed monthly payment, a planned reading of a meter. Every field optional."""
+
+    customer = forms.TypedChoiceField(label=_("Customer"), required=False, coerce=int, empty_value=None)
+    monthly_payment = forms.DecimalField(
+        label=_("Monthly payment"),
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100000),
+        decimal_places=2,
+        help_text=_("What you plan to pay each month, in PLN. Empty: your average of the last twelve months."),
+    )
+    meter = forms.TypedChoiceField(label=_("Meter"), required=False, coerce=int, empty_value=None)
+    planned_value = forms.DecimalField(
+        label=_("Planned reading"), required=False, min_value=Decimal(0), max_digits=12, decimal_places=3
+    )
+    planned_on = forms.DateField(label=_("On the day"), required=False, widget=date_input())
+
+    def __init__(self, *args, customers=(), meters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].choices = [
+            (customer.pk, f"{customer.number} {customer.name}") for customer in customers
+        ]
+        self.fields["meter"].choices = [("", pgettext_lazy("meter choice", "None"))] + [
+            (meter.pk, f"{meter.serial_number} ({meter.get_medium_display()})") for meter in meters
+        ]
+        self.last_readings = {}  # meter id -> (value, date), given by the view for the check below
+
+    def clean(self):
+        cleaned = super().clean()
+        meter, value, on = cleaned.get("meter"), cleaned.get("planned_value"), cleaned.get("planned_on")
+        if meter is None and (value is not None or on is not None) and not self.errors:
+            self.add_error("meter", _("Choose the meter of the planned reading."))
+        elif meter is not None and (value is None or on is None) and not self.errors:
+            self.add_error("planned_value", _("Give the planned reading and its day."))
+        elif meter is not None and value is not None and on is not None:
+            last = self.last_readings.get(meter)
+            if last is None:
+                self.add_error("meter", _("This meter has no confirmed reading to plan from."))
+            elif on <= last[1]:
+                self.add_error(
+                    "planned_on",
+                    _("The planned reading must be after the last reading (%(day)s).")
+                    % {"day": last[1].strftime("%d.%m.%Y")},
+                )
+            elif value < last[0]:
+                self.add_error("planned_value", _("The planned reading must not be below the last reading."))
+        return cleaned
+
+
+class PaymentPlanForm(forms.Form):
+    """Which overdue invoices to spread and into how many instalments, within the utility's limits."""
+
+    invoices = forms.TypedMultipleChoiceField(
+        label=_("Overdue invoices"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    instalments = forms.TypedChoiceField(label=_("Number of instalments"), coerce=int)
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoice_by_id = {invoice.pk: invoice for invoice in invoices}
+        self.fields["invoices"].choices = [
+            (invoice.pk, f"{invoice.number}, {invoice.due_date:%d.%m.%Y}, {format_money(invoice.outstanding)}")
+            for invoice in invoices
+        ]
+        self.fields["invoices"].error_messages["required"] = _("Choose at least one overdue invoice.")
+        low, high = settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENTS, settings.IBOK_PAYMENT_PLAN_MAX_INSTALMENTS
+        self.fields["instalments"].choices = [(n, str(n)) for n in range(low, high + 1)]
+        self.fields["instalments"].error_messages["invalid_choice"] = _(
+            "Choose between %(low)d and %(high)d instalments."
+        ) % {"low": low, "high": high}
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen, instalments = cleaned.get("invoices"), cleaned.get("instalments")
+        if chosen and instalments:
+            cleaned["chosen"] = [self.invoice_by_id[pk] for pk in chosen]
+            cleaned["total"] = sum((invoice.outstanding for invoice in cleaned["chosen"]), Decimal("0.00"))
+            try:
+                services.payment_plan_check(total=cleaned["total"], instalments=instalments)
+            except services.PaymentPlanRejected as exc:
+                self.add_error("instalments", str(exc))
+        return cleaned
 
 
 class RefundForm(forms.Form):

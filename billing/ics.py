@@ -26,7 +26,7 @@ def _fold(line: str) -> list[str]:
     return out
 
 
-def due_dates_calendar(*, invoices: Iterable[Invoice], now: datetime, host: str) -> str:
+def due_dates_calendar(*, invoices: Iterable[Invoice], now: datetime, host: str, plans: Iterable = ()) -> str:
     name = _("Payment due dates")
     lines = [
         "BEGIN:VCALENDAR",
@@ -61,5 +61,25 @@ def due_dates_calendar(*, invoices: Iterable[Invoice], now: datetime, host: str)
             "TRANSP:TRANSPARENT",
             "END:VEVENT",
         ]
+    for plan in plans:  # billing.models.PaymentPlan in force: one event per instalment
+        items = plan.instalments
+        description = _("Payment plan of customer number %(number)s.") % {"number": plan.customer.number}
+        for item in items:
+            summary = _("Instalment %(number)d of %(count)d: %(amount)s") % {
+                "number": item["number"],
+                "count": len(items),
+                "amount": format_money(item["amount"]),
+            }
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:plan-{plan.pk}-{item['number']}@{host.split(':')[0]}",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;VALUE=DATE:{item['due_date']:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{item['due_date'] + timedelta(days=1):%Y%m%d}",
+                f"SUMMARY:{_escape(summary)}",
+                f"DESCRIPTION:{_escape(description)}",
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
     lines.append("END:VCALENDAR")
     return "".join(folded + "\r\n" for line in lines for folded in _fold(line))

@@ -441,6 +441,159 @@ class CalendarFeed(models.Model):
         return f"{self.user_id}"
 
 
+class PaymentPlanRequestStatus(models.TextChoices):
+    OPEN = "OPEN", _("Waiting for a decision")
+    ACCEPTED = "ACCEPTED", _("Accepted")
+    CHANGED = "CHANGED", _("Accepted with changes")
+    REFUSED = "REFUSED", _("Refused")
+
+
+class PaymentPlanRequest(models.Model):
+    """A customer's request to pay overdue invoices in instalments (rozłożenie na raty), decided by staff.
+
+    Sent to the billing system as outbox kind payment_plan_request, the decision as payment_plan_decision; the plan
+    the billing system then keeps comes back in the import as a PaymentPlan.
+    """
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payment_plan_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payment_plan_requests",
+    )
+    created_at = models.DateTimeField(_("requested at"))
+    total = models.DecimalField(_("amount to spread"), max_digits=12, decimal_places=2)
+    instalments = models.PositiveSmallIntegerField(_("instalments asked for"))
+    first_due_date = models.DateField(_("first instalment due"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=PaymentPlanRequestStatus, default=PaymentPlanRequestStatus.OPEN
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_instalments = models.PositiveSmallIntegerField(_("instalments granted"), null=True, blank=True)
+    decision_note = models.TextField(_("note to the customer"), blank=True)
+    invoices = models.ManyToManyField(Invoice, through="PaymentPlanRequestItem", related_name="payment_plan_requests")
+
+    class Meta:
+        verbose_name = _("payment plan request")
+        verbose_name_plural = _("payment plan requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentPlanRequestStatus.values), name="billing_paymentplanrequest_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(total__gt=0), name="billing_paymentplanrequest_total_positive"),
+            models.CheckConstraint(condition=Q(instalments__gte=1), name="billing_paymentplanrequest_instalments_min"),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status=PaymentPlanRequestStatus.OPEN),
+                name="billing_paymentplanrequest_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="billing_planreq_customer_idx"),
+            models.Index(fields=["status", "created_at"], name="billing_planreq_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PaymentPlanRequestStatus.OPEN
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == PaymentPlanRequestStatus.REFUSED
+
+    @property
+    def granted_instalments(self) -> int:
+        return self.decided_instalments or self.instalments
+
+
+class PaymentPlanRequestItem(models.Model):
+    """An overdue invoice a payment plan request asks to spread, with what was left to pay of it then."""
+
+    request = models.ForeignKey(
+        PaymentPlanRequest, verbose_name=_("payment plan request"), on_delete=models.CASCADE, related_name="items"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="payment_plan_items"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice in the request")
+        verbose_name_plural = _("invoices in the request")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "invoice"], name="billing_paymentplanrequestitem_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_paymentplanrequestitem_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} → {self.invoice_id}: {self.amount}"
+
+
+class PaymentPlanStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", _("In force")
+    COMPLETED = "COMPLETED", _("Paid off")
+    CANCELLED = "CANCELLED", _("Cancelled")
+
+
+class PaymentPlan(SyncedModel):
+    """An instalment plan as the billing system keeps it (import entity payment_plans): its schedule, due dates."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payment_plans"
+    )
+    # The portal's request this plan answers (its reference), blank for a plan agreed at the office.
+    portal_reference = models.CharField(_("portal reference"), max_length=32, blank=True, db_default="")
+    status = models.CharField(_("status"), max_length=12, choices=PaymentPlanStatus)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # [{"due_date": "2027-01-15", "amount": "120.00"}, ...] in due date order, as the billing system sent it.
+    schedule = models.JSONField(_("schedule"), default=list)
+
+    class Meta:
+        verbose_name = _("payment plan")
+        verbose_name_plural = _("payment plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentPlanStatus.values), name="billing_paymentplan_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(total__gt=0), name="billing_paymentplan_total_positive"),
+        ]
+        indexes = [models.Index(fields=["customer", "status"], name="billing_plan_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == PaymentPlanStatus.ACTIVE
+
+    @property
+    def instalments(self) -> list[dict]:
+        """The schedule with dates and Decimal amounts: [{"number", "due_date", "amount"}]."""
+        from datetime import date as date_type  # noqa: PLC0415 - only here
+
+        return [
+            {"number": n, "due_date": date_type.fromisoformat(item["due_date"]), "amount": Decimal(item["amount"])}
+            for n, item in enumerate(self.schedule, start=1)
+        ]
+
+
 class RefundMethod(models.TextChoices):
     BANK_TRANSFER = "BANK_TRANSFER", _("Transfer to my bank account")
     OFFSET = "OFFSET", _("Offset against the next invoices")

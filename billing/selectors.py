@@ -6,7 +6,7 @@ those only (the money rule: `customer_money`, `_visible_payments`, `_visible_onl
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -28,6 +28,10 @@ from billing.models import (
     OnlinePaymentItem,
     Payment,
     PaymentAllocation,
+    PaymentPlan,
+    PaymentPlanRequest,
+    PaymentPlanRequestItem,
+    PaymentPlanStatus,
     RefundRequest,
     SyncRun,
     SyncStatus,
@@ -579,6 +583,117 @@ def last_invoice_matches(
     if invoice_number is not None and "".join(invoice_number.split()).upper() == latest["number"].upper():
         return True
     return amount is not None and amount == latest["gross"]
+
+
+# --- the balance forecast ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForecastInputs:
+    invoices: list  # billing.forecast.InvoiceFacts
+    balance: Decimal
+    average_payment: Decimal  # a month, over the last twelve
+    meters: list  # meters.Meter, each with `last_value` and `last_date` of its last confirmed reading (or None)
+
+
+def forecast_inputs(*, scope: Scope, customer: Customer, today: date) -> ForecastInputs:
+    """What the forecast of one customer rests on: the invoices of the last 15 months with their lines, the
+    balance, the average monthly payment and the meters with their last confirmed readings. Four queries."""
+    from billing.forecast import InvoiceFacts, LineFacts  # noqa: PLC0415 - pure module, kept out of import time
+    from meters.models import Reading, ReadingStatus  # noqa: PLC0415
+
+    since = today - timedelta(days=460)  # a year ago and the rhythm before it
+    invoices = (
+        scope.invoices()
+        .filter(
+            customer=customer,
+            kind=InvoiceKind.INVOICE,
+            period_start__isnull=False,
+            period_end__isnull=False,
+            period_end__gte=since,
+        )
+        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")))
+        .order_by("period_start", "id")
+    )
+    facts = [
+        InvoiceFacts(
+            number=invoice.number,
+            issue_date=invoice.issue_date,
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
+            lines=tuple(
+                LineFacts(
+                    description=line.description,
+                    unit=line.unit,
+                    quantity=line.quantity,
+                    unit_price_net=line.unit_price_net,
+                    vat_rate=line.vat_rate,
+                )
+                for line in invoice.lines.all()
+            ),
+        )
+        for invoice in invoices
+    ]
+    money = {m.customer.pk: m for m in customer_money(scope=scope.only(customer.pk), today=today)}
+    known = money.get(customer.pk)
+    balance = known.balance.balance if known is not None and known.balance is not None else ZERO
+    year_ago = today - timedelta(days=365)
+    # A manager of some points does not see the customer's payments: no average for them.
+    paid = (
+        ZERO
+        if scope.is_partial(customer.pk)
+        else Payment.objects.filter(customer=customer, paid_date__gte=year_ago, paid_date__lte=today).aggregate(
+            total=Coalesce(Sum("amount"), ZERO)
+        )["total"]
+    )
+    last = Reading.objects.filter(meter=OuterRef("pk"), status=ReadingStatus.CONFIRMED).order_by("-read_date", "-id")
+    meters = list(
+        scope.meters()
+        .filter(delivery_point__customer=customer, removed_date__isnull=True)
+        .annotate(last_value=Subquery(last.values("value")[:1]), last_date=Subquery(last.values("read_date")[:1]))
+        .order_by("serial_number", "id")
+    )
+    return ForecastInputs(
+        invoices=facts,
+        balance=balance,
+        average_payment=(paid / 12).quantize(Decimal("0.01")),
+        meters=meters,
+    )
+
+
+# --- payment plans -----------------------------------------------------------------------------------------------
+
+
+def payment_plan_customers(*, scope: Scope) -> list[Customer]:
+    """The customers the user acts as in full: only they may ask to spread the customer's debt."""
+    return [customer for customer in scope.customers().order_by("number", "id") if scope.acts_as_customer(customer.pk)]
+
+
+def overdue_invoices(*, customer: Customer, today: date) -> list[Invoice]:
+    """The customer's documents past their due date with something left to pay, oldest due first."""
+    return list(
+        Invoice.objects.filter(customer=customer, outstanding__gt=0, due_date__lt=today).order_by("due_date", "id")
+    )
+
+
+def payment_plan_requests_of(*, customer: Customer, limit: int = 5) -> list:
+    """The customer's latest payment plan requests with their invoices."""
+    return list(
+        PaymentPlanRequest.objects.filter(customer=customer)
+        .prefetch_related(
+            Prefetch("items", queryset=PaymentPlanRequestItem.objects.select_related("invoice").order_by("id"))
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def active_payment_plans(*, customer_ids) -> list:
+    """Plans in force of these customers (from the billing system), by customer."""
+    return list(
+        PaymentPlan.objects.filter(customer_id__in=customer_ids, status=PaymentPlanStatus.ACTIVE)
+        .select_related("customer")
+        .order_by("customer__number", "id")
+    )
 
 
 def refund_customers(*, scope: Scope) -> QuerySet[Customer]:

@@ -5,10 +5,11 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -16,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from getpaid.models import Payment as GetpaidPayment
 from getpaid.types import PaymentStatus as GetpaidStatus
@@ -27,9 +29,13 @@ from billing.models import (
     CalendarFeed,
     CustomerBalance,
     Invoice,
+    InvoiceStatus,
     OnlinePayment,
     OnlinePaymentItem,
     Payment,
+    PaymentPlanRequest,
+    PaymentPlanRequestItem,
+    PaymentPlanRequestStatus,
     RefundMethod,
     RefundRequest,
     RefundStatus,
@@ -296,6 +302,171 @@ def account_debts(*, customer_ids: list[int]) -> list[str]:
         for pk, number in Customer.objects.filter(pk__in=customer_ids).order_by("pk").values_list("pk", "number")
         if balances.get(pk, 1) > 0
     ]
+
+
+# --- payment plans (rozłożenie na raty) --------------------------------------------------------------------------
+
+
+class PaymentPlanRejected(Exception):
+    """A payment plan request or decision the rules do not allow; the message says why, in the user's language."""
+
+
+def payment_plan_schedule(*, total: Decimal, instalments: int, first_due: date) -> list[tuple[date, Decimal]]:
+    """Equal monthly instalments from first_due, rounded down to the grosz; the remainder goes on the last."""
+    if instalments < 1:
+        raise PaymentPlanRejected(_("A plan needs at least one instalment."))
+    each = (total / instalments).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    last = total - each * (instalments - 1)
+    return [(first_due + relativedelta(months=k), last if k == instalments - 1 else each) for k in range(instalments)]
+
+
+def payment_plan_check(*, total: Decimal, instalments: int) -> None:
+    """The utility's limits (IBOK_PAYMENT_PLAN_*). Raises PaymentPlanRejected."""
+    low, high = settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENTS, settings.IBOK_PAYMENT_PLAN_MAX_INSTALMENTS
+    if not low <= instalments <= high:
+        raise PaymentPlanRejected(_("Choose between %(low)d and %(high)d instalments.") % {"low": low, "high": high})
+    minimum = settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENT
+    if total / instalments < minimum:
+        raise PaymentPlanRejected(
+            _("An instalment must be at least %(minimum)s: choose fewer instalments.")
+            % {"minimum": format_money(minimum)}
+        )
+
+
+def _schedule_json(schedule: list[tuple[date, Decimal]]) -> list[dict]:
+    return [{"due_date": due.isoformat(), "amount": str(amount)} for due, amount in schedule]
+
+
+@transaction.atomic
+def payment_plan_request_submit(
+    *, now: datetime, customer: Customer, user: User | None, invoices: Sequence[Invoice], instalments: int
+) -> PaymentPlanRequest:
+    """The customer asks to pay overdue invoices in instalments; queued for the billing system.
+
+    Raises PaymentPlanRejected: no invoice, an invoice not overdue or not the customer's, the limits, or a request
+    already waiting for a decision.
+    """
+    today = timezone.localdate(now)
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()  # one request at a time per customer
+    if PaymentPlanRequest.objects.filter(customer=customer, status=PaymentPlanRequestStatus.OPEN).exists():
+        raise PaymentPlanRejected(_("You already have a request waiting for a decision."))
+    chosen = list(
+        Invoice.objects.select_for_update()
+        .filter(pk__in=[invoice.pk for invoice in invoices], customer=customer)
+        .order_by("due_date", "id")
+    )
+    if not chosen:
+        raise PaymentPlanRejected(_("Choose at least one overdue invoice."))
+    if len(chosen) != len({invoice.pk for invoice in invoices}) or any(
+        invoice.status_on(today) != InvoiceStatus.OVERDUE for invoice in chosen
+    ):
+        raise PaymentPlanRejected(_("Only overdue invoices can be paid in instalments."))
+    total = sum((invoice.outstanding for invoice in chosen), Decimal("0.00"))
+    payment_plan_check(total=total, instalments=instalments)
+    first_due = today + timedelta(days=settings.IBOK_PAYMENT_PLAN_FIRST_DUE_DAYS)
+    request = PaymentPlanRequest.objects.create(
+        reference=f"RAT-{secrets.token_hex(6).upper()}",
+        customer=customer,
+        user=user,
+        created_at=now,
+        total=total,
+        instalments=instalments,
+        first_due_date=first_due,
+    )
+    PaymentPlanRequestItem.objects.bulk_create(
+        [PaymentPlanRequestItem(request=request, invoice=invoice, amount=invoice.outstanding) for invoice in chosen]
+    )
+    versions.bump([customer.pk])
+    outbox_put(
+        now=now,
+        kind="payment_plan_request",
+        customer_number=customer.number,
+        idempotency_key=f"payment_plan_request:{request.reference}",
+        payload={
+            "portal_reference": request.reference,
+            "customer_id": customer.external_id,
+            "requested_at": now.isoformat(),
+            "total": str(total),
+            "instalments": instalments,
+            "schedule": _schedule_json(
+                payment_plan_schedule(total=total, instalments=instalments, first_due=first_due)
+            ),
+            "invoices": [{"invoice_id": invoice.external_id, "amount": str(invoice.outstanding)} for invoice in chosen],
+        },
+    )
+    return request
+
+
+@transaction.atomic
+def payment_plan_decide(
+    *,
+    now: datetime,
+    request: PaymentPlanRequest,
+    actor: User,
+    accept: bool,
+    instalments: int | None = None,
+    note: str = "",
+    base_url: str = "",
+) -> PaymentPlanRequest:
+    """Staff accept a request (as asked, or with another number of instalments) or refuse it; the decision goes to
+    the billing system and the customer gets an e-mail. Raises PaymentPlanRejected when it is no longer open, or
+    the changed number of instalments breaks the limits."""
+    request = (
+        PaymentPlanRequest.objects.select_for_update(of=("self",)).select_related("customer", "user").get(pk=request.pk)
+    )
+    if not request.is_open:
+        raise PaymentPlanRejected(_("This request has already been decided."))
+    if not accept:
+        status = PaymentPlanRequestStatus.REFUSED
+    elif instalments is not None and instalments != request.instalments:
+        payment_plan_check(total=request.total, instalments=instalments)
+        status = PaymentPlanRequestStatus.CHANGED
+    else:
+        status = PaymentPlanRequestStatus.ACCEPTED
+    request.status = status
+    request.decided_at = now
+    request.decided_by = actor
+    request.decided_instalments = instalments if status == PaymentPlanRequestStatus.CHANGED else None
+    request.decision_note = note.strip()
+    request.save(update_fields=["status", "decided_at", "decided_by", "decided_instalments", "decision_note"])
+    schedule = (
+        []
+        if status == PaymentPlanRequestStatus.REFUSED
+        else payment_plan_schedule(
+            total=request.total, instalments=request.granted_instalments, first_due=request.first_due_date
+        )
+    )
+    versions.bump([request.customer_id])
+    audit_record(now=now, action="billing.payment_plan_decide", actor=actor, target=request, details={"status": status})
+    outbox_put(
+        now=now,
+        kind="payment_plan_decision",
+        customer_number=request.customer.number,
+        idempotency_key=f"payment_plan_decision:{request.reference}",
+        payload={
+            "portal_reference": request.reference,
+            "customer_id": request.customer.external_id,
+            "decided_at": now.isoformat(),
+            "decision": status,
+            "instalments": request.granted_instalments if schedule else 0,
+            "schedule": _schedule_json(schedule),
+            "note": request.decision_note,
+        },
+    )
+    to = (request.user.email if request.user else "") or request.customer.email
+    if to:
+        language = (request.user.language if request.user else "") or "pl"
+        subject, text, html = render_email(
+            "payment_plan_decision",
+            {
+                "request": request,
+                "schedule": schedule,
+                "url": absolute_url(reverse("billing:payment-plan"), base_url=base_url),
+            },
+            language=language,
+        )
+        enqueue("accounts.email_send", to=to, subject=subject, text=text, html=html)
+    return request
 
 
 class RefundRejected(Exception):

@@ -19,6 +19,8 @@ urlpatterns = [
     path("sandbox-broker/trnRequest/<str:token>/", views.sandbox_broker, name="sandbox-broker"),
     path("refund/", views.refund, name="refund"),
     path("refund/request/", views.refund_submit, name="refund-submit"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("payment-plan/", views.payment_plan, name="payment-plan"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
 ]

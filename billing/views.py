@@ -35,6 +35,7 @@ from getpaid.views import CallbackDetailView
 from accounts import http
 from accounts.permissions import request_scope, scope_for
 from accounts.reauth import reauthentication_required
+from billing import forecast as billing_forecast
 from billing import forms, ics, pdf, qr, selectors, services
 from billing.models import InvoiceStatus
 from billing.payments import sandbox
@@ -460,12 +461,114 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     today = timezone.localdate()
     scope = scope_for(user=feed.user)
     invoices = selectors.calendar_invoices(scope=scope, since=today - timedelta(days=365))
+    plans = selectors.active_payment_plans(customer_ids=[pk for pk in scope.customer_ids if scope.acts_as_customer(pk)])
     with translation.override(feed.user.language or "pl"):
-        body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host())
+        body = ics.due_dates_calendar(invoices=invoices, now=timezone.now(), host=request.get_host(), plans=plans)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="ibok-terminy.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+@login_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    """The balance forecast of one customer, with the "what if" of a monthly payment and a planned reading."""
+    today = timezone.localdate()
+    scope = request_scope(request)
+    customers = list(scope.customers().order_by("number", "id"))
+    chosen = request.GET.get("customer") or (customers[0].pk if customers else None)
+    by_id = {str(customer.pk): customer for customer in customers}
+    customer = by_id.get(str(chosen))
+    if customers and customer is None:
+        raise Http404
+    context = {"form": None, "result": None, "customer": customer}
+    if customer is not None:
+        inputs = selectors.forecast_inputs(scope=scope, customer=customer, today=today)
+        form = forms.ForecastForm(request.GET or None, customers=customers, meters=inputs.meters)
+        form.last_readings = {
+            meter.pk: (meter.last_value, meter.last_date) for meter in inputs.meters if meter.last_date is not None
+        }
+        what_if = form.cleaned_data if form.is_valid() else {}
+        planned = None
+        if what_if.get("meter") is not None:
+            meter = next(meter for meter in inputs.meters if meter.pk == what_if["meter"])
+            planned = billing_forecast.PlannedReading(
+                unit=meter.unit,
+                value=what_if["planned_value"],
+                on=what_if["planned_on"],
+                last_value=meter.last_value,
+                last_on=meter.last_date,
+            )
+        payment = what_if.get("monthly_payment")
+        result = billing_forecast.forecast(
+            invoices=inputs.invoices,
+            today=today,
+            balance=inputs.balance,
+            monthly_payment=inputs.average_payment if payment is None else payment,
+            planned=planned,
+        )
+        context.update(
+            form=form,
+            result=result,
+            chart=billing_forecast.build_chart(result) if result else None,
+            average_payment=inputs.average_payment,
+        )
+    return render(request, "billing/forecast.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_plan(request: HttpRequest) -> HttpResponse:
+    """Ask to pay overdue invoices in instalments: choose them and the number, see the schedule, send."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    customers = selectors.payment_plan_customers(scope=request_scope(request))
+    by_id = {str(customer.pk): customer for customer in customers}
+    chosen = request.POST.get("customer") or request.GET.get("customer")
+    customer = by_id.get(str(chosen)) if chosen else (customers[0] if customers else None)
+    if chosen and customer is None:
+        raise Http404
+    context: dict = {"customer": customer, "customers": customers, "form": None, "schedule": None}
+    if customer is not None:
+        overdue = selectors.overdue_invoices(customer=customer, today=today)
+        form = forms.PaymentPlanForm(request.POST or None, invoices=overdue)
+        requests = selectors.payment_plan_requests_of(customer=customer)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if "send" in request.POST:
+                try:
+                    services.payment_plan_request_submit(
+                        now=now,
+                        customer=customer,
+                        user=request.user,
+                        invoices=data["chosen"],
+                        instalments=data["instalments"],
+                    )
+                except services.PaymentPlanRejected as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _("Your request has been sent. We will let you know the decision."))
+                    return redirect(f"{reverse('billing:payment-plan')}?customer={customer.pk}")
+            else:
+                first_due = today + timedelta(days=settings.IBOK_PAYMENT_PLAN_FIRST_DUE_DAYS)
+                context["schedule"] = services.payment_plan_schedule(
+                    total=data["total"], instalments=data["instalments"], first_due=first_due
+                )
+                context["total"] = data["total"]
+        context.update(
+            form=form,
+            overdue=overdue,
+            selected=request.POST.getlist("invoices"),
+            requests=requests,
+            open_request=next((r for r in requests if r.is_open), None),
+            plans=selectors.active_payment_plans(customer_ids=[customer.pk]),
+            limits={
+                "low": settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENTS,
+                "high": settings.IBOK_PAYMENT_PLAN_MAX_INSTALMENTS,
+                "minimum": settings.IBOK_PAYMENT_PLAN_MIN_INSTALMENT,
+            },
+        )
+    return render(request, "billing/payment_plan.html", context)
 
 
 def _refund_page(request: HttpRequest, *, bound_form=None, status: int = 200) -> HttpResponse:

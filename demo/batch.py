@@ -7,7 +7,7 @@ customer draws from its own ``random.Random`` seeded with (seed, customer index)
 first N customers of a bigger batch are the same as a batch of N (only document numbers, which run per month
 across all customers, depend on the customers before).
 
-Customers are generated one at a time and streamed to the eight files, so memory stays flat at 200,000 customers.
+Customers are generated one at a time and streamed to the nine files, so memory stays flat at 200,000 customers.
 Names and streets come from Faker's pl_PL provider data, read once and picked with our own Random (no per-row
 Faker calls). Check digits (NIP, PESEL, NRB/IBAN, bank sort code, KSeF CRC-8) are computed, not faked.
 
@@ -47,7 +47,17 @@ from pathlib import Path
 from core.money import round_money, vat_for
 
 CONTRACT_VERSION = 1
-ENTITIES = ("customers", "contracts", "delivery_points", "meters", "readings", "invoices", "payments", "balances")
+ENTITIES = (
+    "customers",
+    "contracts",
+    "delivery_points",
+    "meters",
+    "readings",
+    "invoices",
+    "payments",
+    "balances",
+    "payment_plans",
+)
 SELLER_NIP = "7952345678"  # the default of settings.IBOK_UTILITY_NIP; the command passes the configured one
 KSEF_START = date(2026, 2, 1)  # KSeF is mandatory for invoices issued from this day
 OFFLINE_DAYS = 31  # a tenth of the last month's invoices were issued offline and wait for a KSeF number
@@ -1308,6 +1318,26 @@ class _Batch:
                 "as_of": self.generated_at,
             }
         )
+        if overdue >= 30000 and i % 5 == 0:  # some debtors agreed instalments at the office: no random draw here
+            parts = 3
+            each = overdue // parts
+            out["payment_plans"].append(
+                {
+                    "id": f"PP-{cid}",
+                    "changed_at": self.generated_at,
+                    "customer_id": cid,
+                    "status": "ACTIVE",
+                    "total": money(overdue),
+                    "portal_reference": "",
+                    "schedule": [
+                        {
+                            "due_date": (today + timedelta(days=14 + 30 * k)).isoformat(),
+                            "amount": money(each if k < parts - 1 else overdue - each * (parts - 1)),
+                        }
+                        for k in range(parts)
+                    ],
+                }
+            )
 
     def correction(self, rng, original: _Doc, day: date, seq: int) -> _Doc | None:
         """A negative correcting invoice: a fixed fee charged twice, or a retroactive heat price cut."""
@@ -1431,7 +1461,7 @@ class _Batch:
 def write_demo_batch(
     out_dir: Path, *, customers: int, seed: int, years: int, today: date, seller_nip: str = SELLER_NIP
 ) -> dict[str, int]:
-    """Write one full batch (manifest.json and the eight JSON Lines files) into out_dir; return rows per file."""
+    """Write one full batch (manifest.json and the nine JSON Lines files) into out_dir; return rows per file."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = _Batch(seed=seed, years=years, today=today, seller_nip=seller_nip)

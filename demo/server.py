@@ -155,6 +155,18 @@ class DemoBillingSystem:
             phone = payload.get("phone") or customer.get("phone")
             self.put("customers", {**customer, "address": address, "phone": phone, "changed_at": now})
 
+    def _book_payment_plan_decision(self, payload: dict, now: str) -> None:
+        """An accepted request becomes a plan in force, sent back in payment_plans; a refusal changes nothing."""
+        if payload["decision"] == "REFUSED":
+            return
+        schedule = [{"due_date": item["due_date"], "amount": item["amount"]} for item in payload["schedule"]]
+        total = sum((Decimal(item["amount"]) for item in schedule), Decimal("0"))
+        self.put("payment_plans", {
+            "id": f"PP-{payload['portal_reference']}", "changed_at": now, "customer_id": payload["customer_id"],
+            "status": "ACTIVE", "total": f"{total:.2f}", "portal_reference": payload["portal_reference"],
+            "schedule": schedule,
+        })  # fmt: skip
+
     def _book_receipt(self, payload: dict, now: str) -> None:
         """E-invoice consents, cases and refund requests: recorded by the billing system's staff; nothing comes
         back by the sync."""
@@ -173,6 +185,8 @@ BOOKINGS = {
     "einvoice_consent": DemoBillingSystem._book_receipt,
     "case": DemoBillingSystem._book_receipt,
     "refund_request": DemoBillingSystem._book_receipt,
+    "payment_plan_request": DemoBillingSystem._book_receipt,
+    "payment_plan_decision": DemoBillingSystem._book_payment_plan_decision,
 }
 
 

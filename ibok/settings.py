@@ -429,6 +429,12 @@ IBOK_LEGALIZATION_WARNING_DAYS = env_int("IBOK_LEGALIZATION_WARNING_DAYS", 60)
 # Billing (issue 4): online payments through django-getpaid, the invoice PDF, the calendar feed.
 # The fee the utility charges for an online payment (the seeds: 1 zł); 0 for none.
 IBOK_PAYMENT_FEE = Decimal(os.environ.get("IBOK_PAYMENT_FEE", "1.00"))
+# Payment plans (rozłożenie na raty): how many instalments a customer may ask for, the smallest instalment, and how
+# many days after the request the first one falls due.
+IBOK_PAYMENT_PLAN_MIN_INSTALMENTS = env_int("IBOK_PAYMENT_PLAN_MIN_INSTALMENTS", 2)
+IBOK_PAYMENT_PLAN_MAX_INSTALMENTS = env_int("IBOK_PAYMENT_PLAN_MAX_INSTALMENTS", 12)
+IBOK_PAYMENT_PLAN_MIN_INSTALMENT = Decimal(os.environ.get("IBOK_PAYMENT_PLAN_MIN_INSTALMENT", "50.00"))
+IBOK_PAYMENT_PLAN_FIRST_DUE_DAYS = env_int("IBOK_PAYMENT_PLAN_FIRST_DUE_DAYS", 14)
 # Przelewy24 credentials; without them (and with IBOK_PAYMENT_SANDBOX on, the default with DEBUG) payments go
 # to the bundled sandbox broker, which speaks the same protocol from inside the portal.
 IBOK_PAYMENT_SANDBOX = env_bool("IBOK_PAYMENT_SANDBOX", DEBUG)

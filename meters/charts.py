@@ -4,11 +4,9 @@ Only numbers and CSS class names go to the template (the CSP forbids inline styl
 meters/consumption_chart.html draws them. The same figures are in the table under the chart.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.formats import number_format
-
+from core.charts import Bar, Chart, Label, nice_max, value_ticks
 from core.formats import format_quantity
 from meters.consumption import Analysis
 
@@ -19,53 +17,6 @@ RIGHT = 8
 TOP = 12
 BOTTOM = 36  # room for the period labels
 MAX_LABELS = 12
-NICE_STEPS = (1, 2, 2.5, 5, 10)
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    css: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Tick:
-    y: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Label:
-    x: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    plot_left: int
-    plot_right: int
-    plot_bottom: float
-    bars: list[Bar]
-    ticks: list[Tick]
-    labels: list[Label]
-
-
-def _nice_max(value: Decimal) -> Decimal:
-    """The smallest 'round' number (1, 2, 2.5, 5 × 10^n) at or above value, so the gridlines read well."""
-    if value <= 0:
-        return Decimal(1)
-    exponent = value.adjusted()
-    for step in NICE_STEPS:
-        candidate = Decimal(str(step)).scaleb(exponent)
-        if candidate >= value:
-            return candidate
-    return Decimal(10).scaleb(exponent + 1)
 
 
 def _period_label(analysis: Analysis, index: int) -> str:
@@ -77,7 +28,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_height
-    top_value = _nice_max(
+    top_value = nice_max(
         max(
             (v for b in analysis.buckets for v in (b.usage.consumption, b.last_year.consumption)),
             default=Decimal(0),
@@ -110,15 +61,7 @@ def build_chart(analysis: Analysis, *, current_label: str, last_year_label: str)
             )
         if index % every == 0:
             labels.append(Label(x=round(slot_left + slot / 2, 2), text=name))
-    step = top_value / 4
-    places = 0 if step == step.to_integral_value() else max(-step.normalize().as_tuple().exponent, 0)
-    ticks = [
-        Tick(
-            y=round(bottom - plot_height * part / 4, 2),
-            label=number_format(top_value * part / 4, places, force_grouping=True),
-        )
-        for part in range(5)
-    ]
+    ticks = value_ticks(top_value, bottom=bottom, plot_height=plot_height)
     return Chart(
         width=WIDTH,
         height=HEIGHT,

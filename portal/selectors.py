@@ -1,6 +1,6 @@
 """Reads for the pages that combine apps, prepared so that templates run no queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -53,6 +53,7 @@ class Dashboard:
     last_sync: SyncRun | None
     today: date
     customer_count: int = 0  # every customer the user acts for; more than `customers` when narrowed
+    payment_plans: list = field(default_factory=list)  # billing.models.PaymentPlan in force
 
     @property
     def has_many_customers(self) -> bool:
@@ -106,6 +107,9 @@ def dashboard_for(*, scope: Scope, today: date, last_sync: SyncRun | None = None
         last_sync=last_sync,
         today=today,
         customer_count=customer_count,
+        payment_plans=billing_selectors.active_payment_plans(
+            customer_ids=[pk for pk in scope.customer_ids if scope.acts_as_customer(pk)]
+        ),
     )
 
 
@@ -119,6 +123,10 @@ def dashboard_context(board: Dashboard) -> dict:
         "recent_payments": board.recent_payments,
         "has_many_customers": board.has_many_customers,
         "today": board.today,
+        "next_instalments": [
+            {"plan": plan, "next": next((i for i in plan.instalments if i["due_date"] >= board.today), None)}
+            for plan in board.payment_plans
+        ],
     }
 
 

@@ -168,6 +168,22 @@ MATRIX: dict[str, list[Case]] = {
     "api-v1:transfer": [Case(expect=signed_in(anonymous=401))],
     # The payment form's choices are the user's payable invoices: another's is a 422 from the same form; the
     # broker is off in tests (409) once the choice passed.
+    "api-v1:forecast": [
+        Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect={**of_a(), "anonymous": 401}),
+    ],
+    "api-v1:payment_plans": [
+        Case(kwargs=lambda w: {"customer_id": w.a.customer.pk}, expect={**of_a(partial_ok=404), "anonymous": 401}),
+    ],
+    "api-v1:payment_plan_request_submit": [
+        Case(
+            method="post",
+            as_json=True,
+            kwargs=lambda w: {"customer_id": w.a.customer.pk},
+            data=lambda w: {"invoice_ids": [w.a.invoices[0].pk], "instalments": 1},
+            expect={**of_a(ok=422, partial_ok=404), "anonymous": 401},
+            leak_check=False,
+        ),
+    ],
     "api-v1:online_payment_start": [
         Case(
             method="post",
@@ -352,6 +368,8 @@ MATRIX: dict[str, list[Case]] = {
     # A's payment settled an invoice of A's first point: the partial manager sees it (their part only).
     "billing:payment-detail": [Case(kwargs=lambda w: {"payment_id": w.a.customer.payments.get().pk}, expect=of_a())],
     "billing:transfer": [Case(expect=signed_in())],
+    "billing:forecast": [Case(expect=signed_in())],
+    "billing:payment-plan": [Case(expect=signed_in())],
     "billing:pay": [Case(expect=signed_in())],
     # The owner's payment of an amount (no invoice of the partial manager's point): not theirs to see.
     "billing:online-payment-detail": [

@@ -464,3 +464,160 @@ def online_payment(request: HttpRequest, reference: str):
             for item in found.items.all()
         ],
     }  # fmt: skip
+
+
+# --- the balance forecast and payment plans (issue 21) -----------------------------------------------------------
+
+
+class ForecastPeriodOut(Schema):
+    start: date
+    end: date
+    issue_date: date
+    low: Money
+    high: Money
+    basis: str
+    balance_low: Money
+    balance_high: Money
+
+
+class ForecastOut(Schema):
+    customer_id: int
+    available: bool
+    rhythm_months: int | None = None
+    basis: list[str] = []
+    low: Money | None = None
+    high: Money | None = None
+    monthly_payment: Money | None = None
+    periods: list[ForecastPeriodOut] = []
+
+
+class ForecastFilters(Schema):
+    monthly_payment: Decimal | None = None
+
+
+@router.get(
+    "/customers/{customer_id}/forecast",
+    response=ForecastOut,
+    summary="What the customer will owe over the next months, as a range with its basis in words (none without "
+    "two invoices); monthly_payment recomputes the balance",
+)
+def forecast(request: HttpRequest, customer_id: int, what_if: Query[ForecastFilters]):
+    from billing import forecast as billing_forecast  # noqa: PLC0415 - as the page does
+
+    scope = request_scope(request)
+    customer = access_customer(scope, customer_id)
+    form = billing_forms.ForecastForm(
+        {"monthly_payment": "" if what_if.monthly_payment is None else str(what_if.monthly_payment)}
+    )
+    if not form.is_valid():
+        raise form_invalid(form)
+    today = timezone.localdate()
+    inputs = billing.forecast_inputs(scope=scope, customer=customer, today=today)
+    payment = form.cleaned_data["monthly_payment"]
+    result = billing_forecast.forecast(
+        invoices=inputs.invoices,
+        today=today,
+        balance=inputs.balance,
+        monthly_payment=inputs.average_payment if payment is None else payment,
+    )
+    if result is None:
+        return {"customer_id": customer.pk, "available": False}
+    return {
+        "customer_id": customer.pk, "available": True, "rhythm_months": result.rhythm_months,
+        "basis": result.basis, "low": money(result.low), "high": money(result.high),
+        "monthly_payment": money(result.monthly_payment),
+        "periods": [
+            {"start": p.start, "end": p.end, "issue_date": p.issue_date, "low": money(p.low), "high": money(p.high),
+             "basis": p.basis, "balance_low": money(p.balance_low), "balance_high": money(p.balance_high)}
+            for p in result.periods
+        ],
+    }  # fmt: skip
+
+
+class InstalmentOut(Schema):
+    due_date: date
+    amount: Money
+
+
+class PaymentPlanRequestOut(Schema):
+    reference: str
+    customer_id: int
+    created_at: LocalDateTime
+    total: Money
+    instalments: int
+    status: str
+    decision_note: str
+    invoice_ids: list[int]
+
+
+class PaymentPlanOut(Schema):
+    id: str
+    status: str
+    total: Money
+    schedule: list[InstalmentOut]
+
+
+class PaymentPlansOut(Schema):
+    requests: list[PaymentPlanRequestOut]
+    plans: list[PaymentPlanOut]
+
+
+class PaymentPlanRequestIn(Schema):
+    invoice_ids: list[int]
+    instalments: int
+
+
+def _plan_customer(request: HttpRequest, customer_id: int):
+    scope = request_scope(request)
+    if customer_id not in scope.full_customer_ids:
+        raise Http404  # only who acts for the whole customer may spread its debt
+    return access_customer(scope, customer_id)
+
+
+def _request_out(item) -> dict:
+    return {
+        "reference": item.reference, "customer_id": item.customer_id, "created_at": item.created_at,
+        "total": money(item.total), "instalments": item.granted_instalments, "status": item.status,
+        "decision_note": item.decision_note, "invoice_ids": [line.invoice_id for line in item.items.all()],
+    }  # fmt: skip
+
+
+@router.get(
+    "/customers/{customer_id}/payment-plans",
+    response=PaymentPlansOut,
+    summary="The customer's payment plan requests (latest first) and the plans in force with their schedules",
+)
+def payment_plans(request: HttpRequest, customer_id: int):
+    customer = _plan_customer(request, customer_id)
+    return {
+        "requests": [_request_out(item) for item in billing.payment_plan_requests_of(customer=customer)],
+        "plans": [
+            {"id": plan.external_id, "status": plan.status, "total": money(plan.total),
+             "schedule": [{"due_date": i["due_date"], "amount": money(i["amount"])} for i in plan.instalments]}
+            for plan in billing.active_payment_plans(customer_ids=[customer.pk])
+        ],
+    }  # fmt: skip
+
+
+@router.post(
+    "/customers/{customer_id}/payment-plans",
+    response={201: PaymentPlanRequestOut},
+    summary="Ask to pay overdue invoices in instalments (the page's limits and messages; one open request at a time)",
+)
+def payment_plan_request_submit(request: HttpRequest, customer_id: int, asked: PaymentPlanRequestIn):
+    require_write(request)
+    customer = _plan_customer(request, customer_id)
+    overdue = billing.overdue_invoices(customer=customer, today=timezone.localdate())
+    form = billing_forms.PaymentPlanForm(
+        {"invoices": [str(pk) for pk in asked.invoice_ids], "instalments": str(asked.instalments)}, invoices=overdue
+    )
+    if not form.is_valid():
+        raise form_invalid(form)
+    try:
+        created = billing_services.payment_plan_request_submit(
+            now=timezone.now(), customer=customer, user=request.user, invoices=form.cleaned_data["chosen"],
+            instalments=form.cleaned_data["instalments"],
+        )  # fmt: skip
+    except billing_services.PaymentPlanRejected as exc:
+        raise problems.HttpError(409, str(exc)) from None
+    return 201, _request_out(created)

@@ -4,6 +4,7 @@ On PostgreSQL rows travel by COPY and ids as one array parameter; elsewhere (the
 as multi-row statements with bound values.
 """
 
+import json
 from collections.abc import Iterable
 
 from django.db import connection, models
@@ -54,6 +55,11 @@ def upsert(model: type[models.Model], attnames: list[str], rows: list[tuple]) ->
     return _upsert_by_values(model, attnames, rows, conflict)
 
 
+def _copyable(row: tuple) -> list:
+    """COPY takes JSON (a payment plan's schedule) as its text: jsonb columns parse it."""
+    return [json.dumps(value) if isinstance(value, (dict, list)) else value for value in row]
+
+
 def _upsert_by_copy(model: type[models.Model], quoted: list[str], rows: list[tuple], conflict: str) -> dict[str, int]:
     table, columns = quote(model._meta.db_table), ", ".join(quoted)
     staging = f"_ibok_import_{model._meta.model_name}"
@@ -64,7 +70,7 @@ def _upsert_by_copy(model: type[models.Model], quoted: list[str], rows: list[tup
         )
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(_copyable(row))
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} {conflict}")
         written = dict(cursor.fetchall())
         cursor.execute(f"TRUNCATE {staging}")

@@ -102,6 +102,8 @@ class Entity:
     after_write: Callable[[list[Row], dict[str, int], list[int]], None] | None = None
     # The set-based loader's twin of `check`, `check_refs` and `after_write`.
     sql: Callable[[], SqlTwin] | None = None
+    # Added to the contract later: a billing system that does not offer it (HTTP 404) is not an error.
+    optional: bool = False
 
     @property
     def set_based(self) -> bool:

@@ -9,7 +9,15 @@ from decimal import Decimal
 from stdnum.pl import nip, pesel
 
 from accounts.models import Contract, ContractKind, Customer, CustomerKind, DeliveryPoint, Service
-from billing.models import CustomerBalance, Invoice, InvoiceKind, Payment, PaymentChannel
+from billing.models import (
+    CustomerBalance,
+    Invoice,
+    InvoiceKind,
+    Payment,
+    PaymentChannel,
+    PaymentPlan,
+    PaymentPlanStatus,
+)
 from billing.sync import documents, pdfs
 from billing.sync.contract import Column, Entity, Ref, Row, SqlTwin
 from billing.sync.parsers import (
@@ -44,6 +52,27 @@ def _check_contract(row: Row) -> None:
 
 def _sql_contract() -> SqlTwin:
     return SqlTwin("(valid_until IS NULL OR valid_until >= valid_from)")
+
+
+def instalment_schedule(value) -> list[dict]:
+    """A payment plan's schedule: a non-empty list of {"due_date": "YYYY-MM-DD", "amount": "120.00"}, in date order."""
+    if not isinstance(value, list) or not value or len(value) > 120:
+        raise RecordError("schedule must be a list of 1 to 120 instalments")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"due_date", "amount"}:
+            raise RecordError("each instalment has exactly due_date and amount")
+        due, amount = a_date(item["due_date"]), decimal(2, positive=True)(item["amount"])
+        out.append({"due_date": due.isoformat(), "amount": f"{amount:.2f}"})
+    if [item["due_date"] for item in out] != sorted(item["due_date"] for item in out):
+        raise RecordError("instalments must be in due date order")
+    return out
+
+
+def _check_payment_plan(row: Row) -> None:
+    total = sum(Decimal(item["amount"]) for item in row.values["schedule"])
+    if total != row.values["total"]:
+        raise RecordError(f"the instalments add up to {total}, not the total {row.values['total']}")
 
 
 def _check_meter(row: Row) -> None:
@@ -181,6 +210,20 @@ ENTITIES: list[Entity] = [
             Column("as_of", "as_of", a_datetime),
         ],
         refs=[Ref("id", "customer_id", Customer)],
+    ),
+    # Optional: a billing system without payment plans sends no such file (nor offers the route).
+    Entity(
+        "payment_plans",
+        PaymentPlan,
+        [
+            Column("status", "status", choice(PaymentPlanStatus)),
+            Column("total", "total", decimal(2, positive=True)),
+            Column("portal_reference", "portal_reference", text(32, blank=True), required=False),
+            Column("schedule", "schedule", instalment_schedule),
+        ],
+        refs=[Ref("customer_id", "customer_id", Customer)],
+        check=_check_payment_plan,
+        optional=True,
     ),
 ]
 ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}

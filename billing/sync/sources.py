@@ -27,6 +27,10 @@ class SourceUnavailable(Exception):
     """The billing system could not be reached or answered nonsense; the sync is retried later."""
 
 
+class NotOffered(SourceUnavailable):
+    """The billing system has no such route (HTTP 404): fine for an optional entity."""
+
+
 @dataclass
 class Batch:
     folder: Path
@@ -125,6 +129,8 @@ class HttpPullSource:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
                     return json.load(response)
             except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    raise NotOffered(f"GET {path}: HTTP 404") from exc
                 if exc.code < 500 or attempt == 2:
                     raise SourceUnavailable(f"GET {path}: HTTP {exc.code}") from exc
             except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
@@ -151,7 +157,12 @@ class HttpPullSource:
             with (folder / f"{entity.name}.jsonl").open("w", encoding="utf-8") as out:
                 token = ""
                 while True:
-                    page = self._get(f"/v1/{entity.name}", {**params, "page_token": token} if token else params)
+                    try:
+                        page = self._get(f"/v1/{entity.name}", {**params, "page_token": token} if token else params)
+                    except NotOffered:
+                        if not entity.optional:
+                            raise
+                        break
                     for record in page.get("records", []):
                         out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     token = page.get("next_page_token") or ""

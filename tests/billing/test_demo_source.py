@@ -414,3 +414,13 @@ def test_consumption_is_plausible(batch):
     household_water.sort()
     median = household_water[len(household_water) // 2]
     assert Decimal(4) <= median <= Decimal(14)  # a household of 1-6 people using 2.5-4 m3 each a month
+
+
+def test_some_debtors_have_a_payment_plan_adding_up_to_its_total(batch):
+    plans = batch["payment_plans"]
+    customers = {c["id"] for c in batch["customers"]}
+
+    assert plans
+    for plan in plans:
+        assert plan["customer_id"] in customers
+        assert sum(d(item["amount"]) for item in plan["schedule"]) == d(plan["total"])

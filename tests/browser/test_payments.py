@@ -92,7 +92,16 @@ def test_customer_pays_two_invoices_through_the_sandbox_broker_and_sees_them_in_
 
 
 @pytest.mark.parametrize(
-    "name", ["billing:index", "billing:settlements", "billing:payments", "billing:transfer", "billing:calendar"]
+    "name",
+    [
+        "billing:index",
+        "billing:settlements",
+        "billing:payments",
+        "billing:transfer",
+        "billing:calendar",
+        "billing:forecast",
+        "billing:payment-plan",
+    ],
 )
 def test_billing_pages_pass_axe(page, live_server, household, name):
     login(page, live_server, "310044", factories.PASSWORD)

@@ -17,8 +17,8 @@ NBSP = "\u00a0"
 # recent payments, last sync (cached for everyone after that), current announcements (cached for everyone after
 # that; their areas are one more query when there are any), the navigation's unread cases count. No session write:
 # the idle timeout moves the session's expiry at most once a minute (tests/accounts/test_session_timeout.py), and the
-# sign-in has just saved it.
-DASHBOARD_QUERIES = 10
+# sign-in has just saved it. One more: the customers' payment plans in force (issue 21).
+DASHBOARD_QUERIES = 11
 # The same page again while the data has not changed: the balances, invoices and payments come from the cache.
 DASHBOARD_WARM_QUERIES = 4
 

@@ -52,6 +52,8 @@ def customer_pages(w: World) -> list[tuple[str, dict]]:
         ("billing:pay", {}),
         ("billing:calendar", {}),
         ("billing:refund", {}),
+        ("billing:forecast", {}),
+        ("billing:payment-plan", {}),
         ("billing:online-payment-detail", {"reference": a.online_payment.reference}),
         ("meters:index", {}),
         ("meters:meter", {"meter_id": a.meters[0].pk}),
