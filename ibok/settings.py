@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",  # the mobile app's sign-in (accounts/headless.py)
     "django_recaptcha",
     "phonenumber_field",
     "import_export",
@@ -260,6 +261,10 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_ADAPTER = "accounts.mfa.MfaAdapter"
 IBOK_MFA_ENCRYPTION_KEYS = env_list("IBOK_MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = True
+# The mobile app signs in through allauth's headless API, the "app" client only (/_allauth/app/v1/, routed in
+# accounts/headless.py) and gets a session token (X-Session-Token) that ends like a web session; no JWT.
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "accounts.headless.SessionTokenStrategy"
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
 # Django's session store: read from the cache (Redis), written to both, the database behind it; without Redis the

@@ -98,6 +98,16 @@ MATRIX: dict[str, list[Case]] = {
     "pages:manager-pay": [Case(expect=signed_in())],
     "pages:manager-pay-batch": [Case(expect=signed_in())],
     # --- the JSON API (api/routers/): signed in by session here, by token in tests/api; anonymous gets 401 ----------
+    # The mobile app's sign-in (allauth headless, accounts/headless.py): it knows only its own session token
+    # (X-Session-Token), never the web's cookie, so every visitor here is a stranger to it.
+    "headless-app:config": [Case(expect=public())],
+    "headless-app:current_session": [Case(expect=public(401))],
+    "headless-app:login": [Case(method="post", as_json=True, expect=public(400))],
+    "headless-app:mfa_authenticate": [
+        Case(method="post", as_json=True, data=lambda w: {"code": "1"}, expect=public(401))
+    ],
+    "headless-app:request_password_reset": [Case(method="post", as_json=True, expect=public(400))],
+    "headless-app:reset_password": [Case(expect=public(400))],
     "api-v1:api-root": [Case(expect=public(404), leak_check=False)],
     "api-v1:openapi-json": [Case(expect=public())],
     "api-v1:openapi-view": [Case(expect=public())],
