@@ -20,7 +20,6 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 from getpaid.exceptions import CommunicationError
 from getpaid.views import CallbackDetailView
 
@@ -31,6 +30,7 @@ from billing.models import InvoiceStatus
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
 from core import versions
+from core.methods import require_http_methods, require_safe
 from core.models import SecurityEventKind
 from core.security import security_event_record
 
@@ -49,6 +49,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 
 
 @login_required
+@require_safe
 def invoice_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     scope = request_scope(request)
@@ -89,6 +90,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = selectors.access_invoice(request_scope(request), invoice_id)
     lines = list(invoice.lines.all())
@@ -106,6 +108,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
     """The PDF from storage (rendered the first time); storage is never served directly."""
     invoice = selectors.access_invoice(request_scope(request), invoice_id)
@@ -137,6 +140,7 @@ def _ledger(request: HttpRequest):
 
 
 @login_required
+@require_safe
 def settlements(request: HttpRequest) -> HttpResponse:
     form, ledger = _ledger(request)
     return render(
@@ -145,6 +149,7 @@ def settlements(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def settlements_csv(request: HttpRequest) -> HttpResponse:
     """The ledger as CSV for a spreadsheet: semicolons and decimal commas, as Polish Excel expects."""
     form, ledger = _ledger(request)
@@ -177,6 +182,7 @@ def settlements_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def payment_list(request: HttpRequest) -> HttpResponse:
     scope = request_scope(request)
     page = _page(request, selectors.payment_list(scope=scope))
@@ -189,6 +195,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer(request: HttpRequest) -> HttpResponse:
     """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
     # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
@@ -278,6 +285,7 @@ def pay(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def online_payment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the broker sends the customer back: paid, waiting for the broker, or not paid."""
     online_payment = selectors.access_online_payment(request_scope(request), reference)
@@ -379,6 +387,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/calendar.html", {"feed": feed, "url": url})
 
 
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The ICS feed of due dates; the unguessable token is the only key (calendar apps cannot log in)."""
     try:

@@ -265,6 +265,8 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 # accounts/headless.py) and gets a session token (X-Session-Token) that ends like a web session; no JWT.
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_TOKEN_STRATEGY = "accounts.headless.SessionTokenStrategy"
+# The longest a personal access token may be valid for (settings/tokens/).
+IBOK_API_TOKEN_MAX_DAYS = env_int("IBOK_API_TOKEN_MAX_DAYS", 365)
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
 # Django's session store: read from the cache (Redis), written to both, the database behind it; without Redis the
