@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(seconds=env_int("IBOK_OUTBOX_RELAY_SECONDS", 60)),
     },
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=env_int("IBOK_HEARTBEAT_SECONDS", 60))},
+    # The keys of sent e-mails (core.SentEmail), kept two weeks against a second sending.
+    "sent-emails-purge": {"task": "core.tasks.sent_emails_purge", "schedule": timedelta(days=1)},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }
