@@ -17,7 +17,10 @@ from core.security import security_event_record
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # Accounts are made from a customer number and proof (accounts:register), never by allauth's sign-up form.
+        # Accounts are made from a customer number and proof (accounts:register), never by allauth's sign-up form;
+        # the mobile app (allauth headless, accounts/headless.py) is told sign-up is closed.
+        if getattr(getattr(request, "allauth", None), "headless", None) is not None:
+            return False
         raise ImmediateHttpResponse(redirect("accounts:register"))
 
     def get_client_ip(self, request: HttpRequest) -> str:

@@ -11,12 +11,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import exports, forms, http, permissions, selectors, services, switcher, terms_document, throttling
 from accounts.middleware import terms_recheck
 from accounts.models import DeletionRequestStatus, User
 from accounts.reauth import reauthentication_required
+from core.methods import require_form, require_http_methods, require_POST, require_safe
 from core.models import SecurityEventKind
 from core.security import security_event_record
 
@@ -41,6 +41,7 @@ def _throttled(request: HttpRequest, *, identifier: str, form_name: str) -> None
     )
 
 
+@require_form
 def register(request: HttpRequest) -> HttpResponse:
     """Registration by customer number and proof; the answer is the same whether or not the details match."""
     if request.user.is_authenticated:
@@ -76,10 +77,12 @@ def register(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_safe
 def register_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/register_sent.html")
 
 
+@require_form
 def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mail's link: the user sets a password, the account is activated, the activation e-mail goes out."""
     try:
@@ -129,6 +132,7 @@ def _link_problem(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "accounts/link_problem.html", {"message": message}, status=400)
 
 
+@require_safe
 def terms(request: HttpRequest) -> HttpResponse:
     """The terms in force (or ?version=), in the reader's language when translated, with every earlier version."""
     versions = selectors.terms_versions(now=timezone.now())
@@ -148,6 +152,7 @@ def terms(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/terms.html", context)
 
 
+@require_safe
 def terms_pdf(request: HttpRequest, version: str) -> HttpResponse:
     """One published version of the terms as a PDF, in the reader's language when translated."""
     shown = next((v for v in selectors.terms_versions(now=timezone.now()) if v.version == version), None)
@@ -166,6 +171,7 @@ def _safe_next(request: HttpRequest, fallback: str = "pages:dashboard") -> str:
 
 
 @login_required
+@require_form
 def terms_accept(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     current = selectors.current_terms(now=now)
@@ -228,6 +234,7 @@ def _settings_page(request: HttpRequest, **forms_override) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def settings_index(request: HttpRequest) -> HttpResponse:
     return _settings_page(request)
 
@@ -284,6 +291,7 @@ def language_update(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_form
 def customer_add(request: HttpRequest) -> HttpResponse:
     """Add another customer number to the account: the same proof as at registration."""
     form = forms.CustomerProofForm(request.POST or None)
@@ -325,6 +333,7 @@ def customer_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def data_export(request: HttpRequest) -> HttpResponse:
     """GDPR: a JSON file with everything the portal holds about the user."""
     now = timezone.now()
@@ -368,6 +377,7 @@ def deletion_request(request: HttpRequest) -> HttpResponse:
 # --- Property managers -----------------------------------------------------------------------------------------
 
 
+@require_form
 def manager_request(request: HttpRequest) -> HttpResponse:
     """A property manager asks for access to the customers they manage; the office grants it in the admin."""
     user = request.user if request.user.is_authenticated else None
@@ -419,6 +429,7 @@ def manager_request(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_safe
 def manager_request_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/manager_request_sent.html")
 

@@ -4,10 +4,9 @@ read once per request), typed schemas from which django-ninja generates the Open
 Endpoints live in api/routers/ by area; add one here with a single `api.add_router("", router)` line."""
 
 from django.conf import settings
-from ninja.security import django_auth
 
 from api import problems
-from api.auth import PerTokenThrottle, TokenAuth
+from api.auth import PerTokenThrottle, PortalSessionAuth, SessionTokenAuth, TokenAuth
 from api.common import require_write
 from api.openapi import DocumentedAPI
 from api.routers import account, billing, cases, documents, einvoice, meters, public, refunds, reports
@@ -19,7 +18,7 @@ api = DocumentedAPI(
     version="1.0.0",
     description="The customer portal's data for the utility's mobile app and for integrators (docs/api.md).",
     urls_namespace="api-v1",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), SessionTokenAuth(), PortalSessionAuth()],
     throttle=[PerTokenThrottle(getattr(settings, "IBOK_API_RATE", "120/m"))],  # bench/bench_settings.py lifts it
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -28,7 +28,6 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 from getpaid.exceptions import CommunicationError
 from getpaid.views import CallbackDetailView
 
@@ -41,6 +40,7 @@ from billing.models import InvoiceStatus
 from billing.payments import sandbox
 from billing.payments.przelewy24 import PaymentProcessor
 from core import versions
+from core.methods import require_http_methods, require_safe
 from core.models import SecurityEventKind
 from core.security import security_event_record
 
@@ -61,6 +61,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 
 
 @login_required
+@require_safe
 def invoice_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     scope = request_scope(request)
@@ -101,6 +102,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = selectors.access_invoice(request_scope(request), invoice_id)
     lines = list(invoice.lines.all())
@@ -118,6 +120,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def invoice_pdf(request: HttpRequest, invoice_id: int) -> FileResponse:
     """The PDF from storage (rendered the first time); storage is never served directly."""
     invoice = selectors.access_invoice(request_scope(request), invoice_id)
@@ -163,6 +166,7 @@ def _ledger_query(form) -> str:
 
 
 @login_required
+@require_safe
 def settlements(request: HttpRequest) -> HttpResponse:
     """The ledger of a period, the latest entries first, LEDGER_PAGE_SIZE at a time with "show more"."""
     scope = request_scope(request)
@@ -199,6 +203,7 @@ class _Echo:
 
 
 @login_required
+@require_safe
 def settlements_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The whole ledger of the period as CSV for a spreadsheet (never paged), streamed row by row: semicolons and
     decimal commas, as Polish Excel expects."""
@@ -239,6 +244,7 @@ def settlements_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @login_required
+@require_safe
 def payment_list(request: HttpRequest) -> HttpResponse:
     """Booked payments, PAGE_SIZE at a time with "show more"; each with the first invoices it settled, collapsed."""
     scope = request_scope(request)
@@ -253,6 +259,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     """One booked payment and every invoice it settled that the user may see."""
     payment = selectors.access_payment(request_scope(request), payment_id)
@@ -262,6 +269,7 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def transfer(request: HttpRequest) -> HttpResponse:
     """The customer's individual account for transfers, checked, with the banks' transfer QR code."""
     # A manager of some points pays for their points only: never the customer's whole saldo (seed 003).
@@ -351,6 +359,7 @@ def pay(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def online_payment_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the broker sends the customer back: paid, waiting for the broker, or not paid."""
     online_payment = selectors.access_online_payment(request_scope(request), reference)
@@ -452,6 +461,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/calendar.html", {"feed": feed, "url": url})
 
 
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The ICS feed of due dates; the unguessable token is the only key (calendar apps cannot log in)."""
     try:

@@ -1,13 +1,46 @@
 """E-mails in the recipient's language (templates emails/<name>_subject.txt, <name>.txt, <name>.html) and the
 absolute links they carry."""
 
+import contextvars
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from core import metrics
+from core.models import SentEmail
+
+KEEP_SENT = timedelta(days=14)  # longer than any task's retries and any wait in the outbox
+# The running queued task's Celery id and how many e-mails it has sent so far (set by core.apps at task_prerun).
+_current_task: contextvars.ContextVar[list | None] = contextvars.ContextVar("ibok_email_task", default=None)
+
+
+def task_started(task_id: str | None) -> None:
+    """A task starts (Celery's task_prerun): e-mails it sends are keyed by its id, when it came from the outbox."""
+    _current_task.set([task_id, 0] if task_id and task_id.startswith("queued-") else None)
+
+
+def task_finished() -> None:
+    _current_task.set(None)
+
+
+def _next_key() -> str | None:
+    current = _current_task.get()
+    if current is None:
+        return None
+    key = f"{current[0]}:{current[1]}"
+    current[1] += 1
+    return key
+
+
+def sent_emails_purge(*, now) -> int:
+    """Forget the sent e-mails' keys older than KEEP_SENT (daily, core.tasks.sent_emails_purge)."""
+    deleted, _counts = SentEmail.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    return deleted
 
 
 def absolute_url(path: str, *, base_url: str = "") -> str:
@@ -56,6 +89,23 @@ class CountingBackend(BaseEmailBackend):
         self.inner.close()
 
     def send_messages(self, email_messages) -> int:
+        """Each message of a queued task is sent once: its key is written in the transaction that sends it, and a
+        key already there (a retry, or the row handed over twice) means it went out before: skipped."""
+        sent = 0
+        for message in email_messages:
+            key = _next_key()
+            if key is None:
+                sent += self._send([message])
+                continue
+            try:
+                with transaction.atomic():
+                    SentEmail.objects.create(key=key, sent_at=timezone.now())
+                    sent += self._send([message])  # an error rolls the key back: the retry sends it
+            except IntegrityError:
+                metrics.count(metrics.EMAILS_DEDUPLICATED)
+        return sent
+
+    def _send(self, email_messages) -> int:
         try:
             sent = self.inner.send_messages(email_messages) or 0
         except Exception:

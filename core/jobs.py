@@ -111,7 +111,14 @@ def broker_answers() -> bool:
 def _hand_over(row: QueuedTask) -> None:
     task = task_for(row.task)
     # No publish retries: a broker that does not answer leaves the row to the relay, and the page is not held up.
-    task.apply_async(kwargs=row.kwargs, retry=False)
+    # The Celery id names the row: handed over twice, the task runs twice under one id, and what it already sent
+    # (e-mails, core.emails) is not sent again.
+    task.apply_async(kwargs=row.kwargs, retry=False, task_id=queued_task_id(row.pk))
+
+
+def queued_task_id(pk: int) -> str:
+    """The Celery task id of the queued task `pk` (the same for every hand-over and every retry)."""
+    return f"queued-{pk}"
 
 
 def relay(*, now: datetime, ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:

@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "ibok:metrics:"
 EMAILS_SENT = "emails_sent"
 EMAILS_FAILED = "emails_failed"
+EMAILS_DEDUPLICATED = "emails_deduplicated"  # a queued task run again did not send its e-mail twice
 TASKS_FAILED = "tasks_failed"
 
 

@@ -4,7 +4,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import add_never_cache_headers
 
+from core import methods
+
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
+# The few paths that take another method: the mobile app signs out with DELETE (accounts/headless.py).
+EXTRA_METHODS = {"/_allauth/app/v1/auth/session": ("DELETE",)}
 
 
 class AllowedMethodsMiddleware:
@@ -17,9 +21,17 @@ class AllowedMethodsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ALLOWED_METHODS:
-            return HttpResponseNotAllowed(ALLOWED_METHODS)
+        extra = EXTRA_METHODS.get(request.path, ())
+        if request.method not in ALLOWED_METHODS and request.method not in extra:
+            return HttpResponseNotAllowed(ALLOWED_METHODS + extra)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        """The view's own rule (core.methods), before any sign-in redirect: a read-only page answers POST 405."""
+        allowed = methods.allowed_methods(view_func)
+        if allowed is not None and request.method not in allowed:
+            return HttpResponseNotAllowed(sorted(allowed))
+        return None
 
 
 class SecurityHeadersMiddleware:

@@ -164,3 +164,19 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.version}"
+
+
+class SentEmail(models.Model):
+    """An e-mail sent by a queued task, so that the same task run again (a retry, or the relay handing the same
+    row over twice) does not send it again (core.emails.CountingBackend). No address, no content: only the key,
+    "<the queued task's Celery id>:<the e-mail's number within that task>". Purged daily after KEEP days."""
+
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
+
+    def __str__(self) -> str:
+        return self.key

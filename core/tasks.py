@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from core import jobs, services
+from core import emails, jobs, services
 
 
 @shared_task(ignore_result=True)
@@ -20,3 +20,9 @@ def outbox_relay() -> dict[str, int]:
 def heartbeat() -> None:
     """Every minute (Celery beat): a worker consumed a task just now; /health/ turns red when this stops."""
     services.heartbeat_record(name="celery", now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def sent_emails_purge() -> int:
+    """Daily (Celery beat): forget the keys of e-mails sent more than core.emails.KEEP_SENT ago."""
+    return emails.sent_emails_purge(now=timezone.now())

@@ -5,11 +5,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts.http import client_ip
 from accounts.models import Customer
 from accounts.permissions import Need, access_customer, request_scope
+from core.methods import require_form, require_POST, require_safe
 from einvoice import forms, pdf, selectors, services
 
 
@@ -27,6 +27,7 @@ def _base_url(request: HttpRequest) -> str:
 
 
 @login_required
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     states = selectors.overview(scope=request_scope(request), now=now)
@@ -38,6 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The customer's e-invoice history and the invoices e-mailed so far."""
     customer = _customer(request, customer_id)
@@ -58,6 +60,7 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @login_required
+@require_form
 def consent_request(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _switchable(request, customer_id)
     now = timezone.now()
@@ -92,6 +95,7 @@ def consent_request(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @login_required
+@require_form
 def address_change(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _switchable(request, customer_id)
     now = timezone.now()
@@ -124,6 +128,7 @@ def address_change(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @login_required
+@require_form
 def resignation(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _switchable(request, customer_id)
     now = timezone.now()
@@ -176,6 +181,7 @@ def verification_renew(request: HttpRequest, customer_id: int) -> HttpResponse:
     return redirect("einvoice:index")
 
 
+@require_form
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the e-mail: a page with one button (mail scanners that open links confirm nothing)."""
     now = timezone.now()
@@ -198,14 +204,17 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@require_safe
 def verified(request: HttpRequest) -> HttpResponse:
     return render(request, "einvoice/verified.html")
 
 
+@require_safe
 def terms(request: HttpRequest) -> HttpResponse:
     return render(request, "einvoice/terms.html", {"terms": selectors.terms_current(now=timezone.now())})
 
 
+@require_safe
 def paper_form(request: HttpRequest, kind: str) -> HttpResponse:
     """The three paper forms (request, address change, resignation) as PDF, for customers without an account."""
     if kind not in pdf.FORMS:

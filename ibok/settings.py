@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",  # the mobile app's sign-in (accounts/headless.py)
     "django_recaptcha",
     "phonenumber_field",
     "import_export",
@@ -211,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(seconds=env_int("IBOK_OUTBOX_RELAY_SECONDS", 60)),
     },
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": timedelta(seconds=env_int("IBOK_HEARTBEAT_SECONDS", 60))},
+    # The keys of sent e-mails (core.SentEmail), kept two weeks against a second sending.
+    "sent-emails-purge": {"task": "core.tasks.sent_emails_purge", "schedule": timedelta(days=1)},
     # e-Invoices: registrations whose signal was lost, invoices without a delivery, sends cut off mid-way.
     "einvoice-sweep": {"task": "einvoice.tasks.einvoice_sweep", "schedule": timedelta(minutes=5)},
 }
@@ -265,6 +268,12 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_ADAPTER = "accounts.mfa.MfaAdapter"
 IBOK_MFA_ENCRYPTION_KEYS = env_list("IBOK_MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = True
+# The mobile app signs in through allauth's headless API, the "app" client only (/_allauth/app/v1/, routed in
+# accounts/headless.py) and gets a session token (X-Session-Token) that ends like a web session; no JWT.
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "accounts.headless.SessionTokenStrategy"
+# The longest a personal access token may be valid for (settings/tokens/).
+IBOK_API_TOKEN_MAX_DAYS = env_int("IBOK_API_TOKEN_MAX_DAYS", 365)
 MFA_TOTP_ISSUER = "iBOK"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://localhost in development only
 # Django's session store: read from the cache (Redis), written to both, the database behind it; without Redis the

@@ -16,4 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("", include("api.page_urls")),  # settings/tokens/: personal access tokens
+    path("_allauth/", include("accounts.headless")),  # the mobile app's sign-in (/_allauth/app/v1/)
 ]

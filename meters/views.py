@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import http
 from accounts.permissions import request_scope
+from core.methods import require_GET, require_http_methods
 from core.models import SecurityEventKind
 from core.security import security_event_record
 from meters import charts, forms, selectors, services

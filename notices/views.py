@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from accounts import http
 from accounts.permissions import request_scope
+from core.methods import require_form, require_POST, require_safe
 from core.models import SecurityEventKind
 from core.security import security_event_record
 from notices import forms, inbound, selectors, services
@@ -29,6 +29,7 @@ def _settings_page(request: HttpRequest, *, form: forms.PreferencesForm, code_fo
 
 
 @login_required
+@require_form
 def settings_index(request: HttpRequest) -> HttpResponse:
     enabled = selectors.preferences_of(user=request.user)
     form = forms.PreferencesForm(request.POST or None, enabled=enabled)
@@ -74,6 +75,7 @@ def phone_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.notifications_of(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -81,6 +83,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(request, "notices/notification_list.html", {"page": page})
 
 
+@require_safe
 def announcement_list(request: HttpRequest) -> HttpResponse:
     """Current komunikaty: public, like the login page that shows them too."""
     if request.user.is_authenticated:
@@ -93,6 +96,7 @@ def announcement_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def document_list(request: HttpRequest) -> HttpResponse:
     page = selectors.documents_page(scope=request_scope(request), now=timezone.now())
     current_terms = page.terms[0] if page.terms else None
@@ -101,6 +105,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     document = selectors.access_document(request_scope(request), document_id, now=timezone.now())
     try:

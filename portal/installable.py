@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+
+from core.methods import require_GET
 
 THEME_COLOUR = "#0b3a66"  # the navy of the logo and the header
 ICONS = [

@@ -17,7 +17,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from accounts import switcher
@@ -26,6 +25,7 @@ from billing import selectors as billing_selectors
 from billing import services as billing_services
 from core import selectors as core_selectors
 from core import versions
+from core.methods import require_http_methods, require_POST, require_safe
 from notices import selectors as notices_selectors
 from portal import forms, selectors
 from portal import metrics as portal_metrics
@@ -39,6 +39,7 @@ OUTBOX_MAX_AGE = timedelta(minutes=10)
 
 
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     whole = request_scope(request)
@@ -87,6 +88,7 @@ def data_refresh(request: HttpRequest) -> HttpResponse:
     return redirect("pages:dashboard")
 
 
+@require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
     """The deklaracja dostępności: public, linked from every page's footer."""
     context = {
@@ -153,6 +155,7 @@ def _outbox(now) -> str:
 
 
 @staff_member_required
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """Red (503) when a dependency does not answer, no worker consumed the heartbeat for five minutes, the
     outbox holds work older than ten minutes, or the last successful sync is older than twice its interval."""
@@ -175,6 +178,7 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
 
 
+@require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics for staff, or for a scraper with `Authorization: Bearer <IBOK_METRICS_TOKEN>`."""
     token = settings.IBOK_METRICS_TOKEN
@@ -203,6 +207,7 @@ def _overview(request: HttpRequest):
 
 
 @login_required
+@require_safe
 def manager_overview(request: HttpRequest) -> HttpResponse:
     """Every customer the user acts for: balance, overdue, next due date, open cases, legalizations (fixed queries)."""
     form, query, customers, today = _overview(request)
@@ -238,6 +243,7 @@ def manager_overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def manager_overview_csv(request: HttpRequest) -> HttpResponse:
     """The overview as CSV (every row the filters leave): semicolons and decimal commas, as Polish Excel expects."""
     _form, _query, customers, today = _overview(request)

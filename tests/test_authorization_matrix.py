@@ -73,6 +73,15 @@ def of_a(first_point: bool = True, partial_ok: object = 200, ok: object = 200) -
     }
 
 
+def a_token(w: World) -> int:
+    """A fresh personal access token of A's owner (api.services), for the revoke page."""
+    from django.utils import timezone
+
+    from api import services
+
+    return services.token_create(user=w.a.owner, name="Arkusz", days=30, can_write=False, now=timezone.now())[0].pk
+
+
 def meter_photo() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "white").save(buffer, format="JPEG")
@@ -87,7 +96,7 @@ MATRIX: dict[str, list[Case]] = {
     # --- pages (cross-app) -------------------------------------------------------------------------------------
     "pages:dashboard": [Case(expect=signed_in())],
     "pages:accessibility": [Case(expect=public())],
-    "pages:data-refresh": [Case(expect=signed_in(405), label="POST only")],
+    "pages:data-refresh": [Case(expect=public(405), label="POST only")],
     "pages:health": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": REDIRECT, "staff": (200, 503)})],
     "pages:metrics": [Case(expect={**dict.fromkeys(ROLES, 403), "anonymous": 403, "staff": 200})],
     "pages:manifest": [Case(expect=public())],
@@ -98,6 +107,16 @@ MATRIX: dict[str, list[Case]] = {
     "pages:manager-pay": [Case(expect=signed_in())],
     "pages:manager-pay-batch": [Case(expect=signed_in())],
     # --- the JSON API (api/routers/): signed in by session here, by token in tests/api; anonymous gets 401 ----------
+    # The mobile app's sign-in (allauth headless, accounts/headless.py): it knows only its own session token
+    # (X-Session-Token), never the web's cookie, so every visitor here is a stranger to it.
+    "headless-app:config": [Case(expect=public())],
+    "headless-app:current_session": [Case(expect=public(401))],
+    "headless-app:login": [Case(method="post", as_json=True, expect=public(400))],
+    "headless-app:mfa_authenticate": [
+        Case(method="post", as_json=True, data=lambda w: {"code": "1"}, expect=public(401))
+    ],
+    "headless-app:request_password_reset": [Case(method="post", as_json=True, expect=public(400))],
+    "headless-app:reset_password": [Case(expect=public(400))],
     "api-v1:api-root": [Case(expect=public(404), leak_check=False)],
     "api-v1:openapi-json": [Case(expect=public())],
     "api-v1:openapi-view": [Case(expect=public())],
@@ -313,7 +332,7 @@ MATRIX: dict[str, list[Case]] = {
     "api-v1:report_detail": [Case(kwargs=lambda w: {"token": "not-a-token"}, expect=public(404))],
     # --- accounts ----------------------------------------------------------------------------------------------
     "accounts:passkey-prompt-dismiss": [
-        Case(expect=signed_in(405), label="POST only"),
+        Case(expect=public(405), label="POST only"),
         Case(method="post", expect=signed_in(REDIRECT)),
     ],
     "accounts:register": [Case(expect={**dict.fromkeys(ROLES, REDIRECT), "anonymous": 200})],
@@ -337,10 +356,25 @@ MATRIX: dict[str, list[Case]] = {
             expect=signed_in(400, customer_a=REDIRECT, full_manager=REDIRECT),
         )
     ],
-    "accounts:language-update": [Case(expect=signed_in(405), label="POST only")],
+    "accounts:language-update": [Case(expect=public(405), label="POST only")],
     "accounts:customer-add": [Case(expect=signed_in())],
     "accounts:data-export": [Case(expect=signed_in())],
-    "accounts:deletion-request": [Case(expect=signed_in(405), label="POST only")],
+    "api-tokens:list": [Case(expect=signed_in())],
+    # Creating a token is behind re-authentication (tests/api/test_tokens_page.py); the matrix's sign-ins are recent.
+    "api-tokens:create": [
+        Case(expect=public(405), label="POST only"),
+        Case(method="post", data=lambda w: {"name": "Arkusz", "days": "30"}, expect=signed_in()),
+    ],
+    "api-tokens:revoke": [
+        Case(kwargs=lambda w: {"token_id": a_token(w)}, expect=public(405), label="POST only"),
+        Case(
+            method="post",
+            kwargs=lambda w: {"token_id": a_token(w)},
+            expect={**signed_in(404), "customer_a": REDIRECT},
+            label="A's token",
+        ),
+    ],
+    "accounts:deletion-request": [Case(expect=public(405), label="POST only")],
     "accounts:manager-request": [Case(expect=public())],
     "accounts:manager-request-sent": [Case(expect=public())],
     "accounts:customer-switch": [
@@ -469,8 +503,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- notices -----------------------------------------------------------------------------------------------
     "notices:settings": [Case(expect=signed_in())],
-    "notices:phone-code-send": [Case(expect=signed_in(405), label="POST only")],
-    "notices:phone-verify": [Case(expect=signed_in(405), label="POST only")],
+    "notices:phone-code-send": [Case(expect=public(405), label="POST only")],
+    "notices:phone-verify": [Case(expect=public(405), label="POST only")],
     "notices:sent": [Case(expect=signed_in())],
     "notices:announcements": [Case(expect=public())],
     "notices:documents": [Case(expect=signed_in())],

@@ -9,11 +9,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts import http
 from accounts.permissions import request_scope
 from accounts.views import RECAPTCHA_CSP
+from core.methods import require_form, require_POST, require_safe
 from core.models import SecurityEventKind
 from core.security import security_event_record
 from tickets import forms, selectors, services
@@ -38,6 +38,7 @@ def _upload_refused(request: HttpRequest, form, problem: str = "") -> None:
 
 
 @login_required
+@require_safe
 def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseSearchForm(request.GET or None)
     search = form.search() if form.is_bound else selectors.CaseSearch()
@@ -68,6 +69,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_form
 def case_create(request: HttpRequest) -> HttpResponse:
     form = forms.CaseForm(request.POST or None, request.FILES or None, scope=request_scope(request))
     if form.is_valid():
@@ -97,6 +99,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.access_case(request_scope(request), case_id)
     now = timezone.now()
@@ -163,6 +166,7 @@ def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.sent_messages(scope=request_scope(request)), MESSAGES_PER_PAGE).get_page(
         request.GET.get("page")
@@ -171,12 +175,14 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def request_list(request: HttpRequest) -> HttpResponse:
     requests = [(slug, form_class.title, form_class.intro) for slug, form_class in forms.REQUEST_FORMS.items()]
     return render(request, "tickets/request_list.html", {"requests": requests})
 
 
 @login_required
+@require_form
 def request_create(request: HttpRequest, kind: str) -> HttpResponse:
     form_class = forms.REQUEST_FORMS.get(kind)
     if form_class is None:
@@ -209,6 +215,7 @@ def request_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     return attachment_response(selectors.access_attachment(request_scope(request), attachment_id))
 

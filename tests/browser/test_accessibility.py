@@ -27,7 +27,7 @@ def test_public_page_passes_axe_on_desktop_and_phone(page, live_server, url_name
     assert_no_axe_violations(page)
 
 
-@pytest.mark.parametrize("url_name", ["tickets:index", "account_email", "mfa_index"])
+@pytest.mark.parametrize("url_name", ["tickets:index", "account_email", "mfa_index", "api-tokens:list"])
 def test_signed_in_page_passes_axe(page, live_server, customer_user, url_name):
     login(page, live_server, customer_user.username, factories.PASSWORD)
 

@@ -74,6 +74,7 @@ def customer_pages(w: World) -> list[tuple[str, dict]]:
         ("notices:announcements", {}),
         ("notices:documents", {}),
         ("accounts:settings", {}),
+        ("api-tokens:list", {}),
         ("account_email", {}),
         ("mfa_index", {}),
     ]

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core.middleware import EXTRA_METHODS
+
 pytestmark = pytest.mark.django_db
 
 FORBIDDEN_FEATURES = ["camera=()", "microphone=()", "geolocation=()", "payment=()"]
@@ -72,7 +74,9 @@ def test_methods_no_view_handles_are_answered_405_everywhere(client, customer_us
     if signed_in:
         client.force_login(customer_user)
 
-    answers = {path: client.generic(method, path).status_code for path in every_page_path()}
+    # Declared on purpose (core.middleware.EXTRA_METHODS): the mobile app signs out with DELETE.
+    paths = [path for path in every_page_path() if method not in EXTRA_METHODS.get(path, ())]
+    answers = {path: client.generic(method, path).status_code for path in paths}
 
     assert len(answers) > 40
     assert {path: status for path, status in answers.items() if status != 405} == {}
