@@ -481,6 +481,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def forecast(request: HttpRequest) -> HttpResponse:
     """The balance forecast of one customer, with the "what if" of a monthly payment and a planned reading."""
     today = timezone.localdate()
@@ -603,6 +604,7 @@ def _refund_page(request: HttpRequest, *, bound_form=None, status: int = 200) ->
 
 
 @login_required
+@require_safe
 def refund(request: HttpRequest) -> HttpResponse:
     """The overpayment: its amount, the request form (or why there is none), the requests and their status."""
     return _refund_page(request)

@@ -420,7 +420,7 @@ MATRIX: dict[str, list[Case]] = {
     # from anyone but A is a form error (A is not among their customers).
     "billing:refund": [Case(expect=signed_in())],
     "billing:refund-submit": [
-        Case(expect=signed_in(405), label="POST only"),
+        Case(expect=public(405), label="POST only"),
         Case(
             method="post",
             data=lambda w: {"customer": w.a.customer.pk, "method": "OFFSET"},

@@ -226,6 +226,7 @@ REPORT = "ibok_report"  # ACCOUNT_RATE_LIMITS: new reports per address
 REPORT_REPLY = "ibok_report_reply"  # replies through a tracking link, per address and per report
 
 
+@require_form
 def report_create(request: HttpRequest) -> HttpResponse:
     """A failure or water-quality report by anyone: CAPTCHA and a rate limit; the reporter lands on the private
     tracking page, whose link also goes to their e-mail (or phone)."""
@@ -266,6 +267,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_form
 def report_detail(request: HttpRequest, token: str) -> HttpResponse:
     """The private tracking page of a report: its thread and a reply form (rate-limited); 404 for a wrong token."""
     case = selectors.report_by_token(token=token)
