@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from accounts.models import Contract, Customer, DeliveryPoint
-from billing.models import CustomerBalance, Invoice, InvoiceLine, Payment, PaymentAllocation
+from billing.models import CustomerBalance, Invoice, InvoiceLine, Payment, PaymentAllocation, PaymentPlan
 from billing.sync import pdfs
 from meters.models import Meter, Reading
 
@@ -22,6 +22,7 @@ SYNCED_MODELS = (
     Payment,
     PaymentAllocation,
     CustomerBalance,
+    PaymentPlan,
 )
 
 

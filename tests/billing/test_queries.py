@@ -29,8 +29,8 @@ QUERIES = {
     # count, one page of payments, what they settled, online payments in progress
     "billing:payments": FRAME + 4,
     # what is due per point, customers with balances, invoices to pay, recent payments; the last sync and the
-    # announcements (cached for everyone, read here once)
-    "pages:dashboard": FRAME + VERSION + 4 + 2,
+    # announcements (cached for everyone, read here once); the customers' payment plans in force (issue 21)
+    "pages:dashboard": FRAME + VERSION + 4 + 2 + 1,
 }
 WARM = {"billing:index": FRAME + VERSION, "billing:settlements": FRAME + VERSION, "pages:dashboard": FRAME + VERSION}
 
