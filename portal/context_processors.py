@@ -4,8 +4,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.text import capfirst
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions, switcher
@@ -43,22 +41,6 @@ def _hrefs(urlconf: str, script_prefix: str) -> tuple[str | None, ...]:
     return tuple(hrefs)
 
 
-# The addresses base.html links on every page ({{ portal_urls.logout }}), resolved once like the menu's.
-PORTAL_URLS = {
-    "dashboard": "pages:dashboard",
-    "manifest": "pages:manifest",
-    "accessibility": "pages:accessibility",
-    "customer_switch": "accounts:customer-switch",
-    "logout": "account_logout",
-    "set_language": "set_language",
-}
-
-
-@functools.cache
-def _portal_urls(urlconf: str, script_prefix: str) -> dict[str, str]:
-    return {key: reverse(url_name, urlconf=urlconf) for key, url_name in PORTAL_URLS.items()}
-
-
 def navigation(request: HttpRequest) -> list[NavigationItem]:
     current = getattr(getattr(request, "resolver_match", None), "view_name", None)
     hrefs = _hrefs(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
@@ -67,12 +49,6 @@ def navigation(request: HttpRequest) -> list[NavigationItem]:
         for (url_name, label), href in zip(NAVIGATION, hrefs, strict=True)
         if href is not None
     ]
-
-
-@functools.cache
-def languages() -> tuple[tuple[str, str], ...]:
-    """The language switcher's choices, each language named in itself (the same whatever the page's language)."""
-    return tuple((code, capfirst(get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES)
 
 
 def chosen_customer(request: HttpRequest) -> dict | None:
@@ -93,8 +69,6 @@ def portal(request: HttpRequest) -> dict:
         "utility_name": settings.IBOK_UTILITY_NAME,
         "utility_address": settings.IBOK_UTILITY_ADDRESS,
         "navigation": navigation(request),
-        "portal_urls": _portal_urls(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()),
-        "languages": languages(),
         # Unread replies from the office, shown beside "Lista spraw": one query, only for signed-in users; by the ids
         # of the user's scope when the page has read it (permissions.request_scope), else by the rule's subqueries.
         "cases_unread": (

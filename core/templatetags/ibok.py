@@ -2,14 +2,20 @@
 widgets tied to their help."""
 
 import functools
+import re
+import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
 from django.forms import BoundField
-from django.utils.html import format_html, format_html_join
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language, get_language_info, ngettext
 
 from core.formats import format_quantity, unit_label
 from core.money import round_money
@@ -126,7 +132,22 @@ def status_badge(status: str, label: str) -> SafeString:
 def main_navigation(items, cases_unread: int = 0) -> SafeString:
     """{% main_navigation navigation cases_unread %}: the main menu's <li> items (portal.context_processors'
     navigation), the page shown marked aria-current, the unread replies counted beside "Lista spraw". The same
-    HTML a {% for %} loop gave, for a fraction of its cost on every page."""
+    HTML a {% for %} loop gave, built once per language, page and count (a label follows from its link and the
+    language)."""
+    key = (get_language(), cases_unread, tuple((item.href, item.current, item.cases) for item in items))
+    html = _navigation_html.get(key)
+    if html is None:
+        html = _navigation(items, cases_unread)
+        if len(_navigation_html) < _NAVIGATION_CACHE_SIZE:
+            _navigation_html[key] = html
+    return html
+
+
+_navigation_html: dict[tuple, SafeString] = {}
+_NAVIGATION_CACHE_SIZE = 4096  # pages x counts seen by one process; past it, built each time
+
+
+def _navigation(items, cases_unread: int) -> SafeString:
     badge = ""
     if cases_unread:
         badge = format_html(
@@ -145,16 +166,58 @@ _ARIA_CURRENT = SafeString(' aria-current="page"')
 
 
 @register.simple_tag
-def language_options(languages, current: str) -> SafeString:
-    """{% language_options languages LANGUAGE_CODE %}: the language switcher's <option>s, the current one
-    selected; built once per language."""
-    return _language_options(tuple(languages), current)
+def language_options(current: str) -> SafeString:
+    """{% language_options LANGUAGE_CODE %}: the language switcher's <option>s (settings.LANGUAGES, each named in
+    itself), the current one selected; built once per language."""
+    return _language_options(current)
 
 
 @functools.cache
-def _language_options(languages: tuple[tuple[str, str], ...], current: str) -> SafeString:
+def _language_options(current: str) -> SafeString:
     return format_html_join(
         "\n",
         '<option value="{}" lang="{}"{}>{}</option>',
-        ((code, code, SafeString(" selected") if code == current else "", name) for code, name in languages),
+        (
+            (code, code, SafeString(" selected") if code == current else "", _language_name(code))
+            for code, _name in settings.LANGUAGES
+        ),
     )
+
+
+def _language_name(code: str) -> str:
+    """A language named in itself ("Polski", "English", "Українська"), whatever the page's language."""
+    return capfirst(get_language_info(code)["name_local"])
+
+
+# --- parts of a page that are the same for everyone: rendered once per language ----------------------------------
+
+
+@register.simple_tag(takes_context=True)
+def frozen_include(context, template_name: str, **values) -> SafeString:
+    """{% frozen_include "components/language_form.html" next=request.get_full_path %}: the template rendered once
+    per language and URLconf, then only `values` and the CSRF token put in on each request.
+
+    For the parts of the page frame that every request renders alike (the language switcher, the passkey offer):
+    a dozen template nodes cost more than the rest of a cached page. The template sees no request and no context
+    but `values` and `csrf_token`, and must print each of them plainly ({{ next }}, {% csrf_token %}): each is
+    rendered as a marker that is replaced, escaped, by the request's value. Not cached while DEBUG (templates
+    change).
+    """
+    names = ("csrf_token", *sorted(values))
+    key = (template_name, get_language(), get_urlconf(), get_script_prefix(), names)
+    parts = _frozen.get(key)
+    if parts is None:
+        markers = {f"frozen{secrets.token_hex(12)}": name for name in names}
+        html = get_template(template_name).render({name: marker for marker, name in markers.items()})
+        parts = [markers.get(part, part) for part in re.split(f"({'|'.join(markers)})", html)]
+        if not settings.DEBUG:
+            _frozen[key] = parts
+    token = context.get("csrf_token")
+    values["csrf_token"] = "" if token is None or token == "NOTPROVIDED" else token  # as {% csrf_token %} would
+    # re.split with one group: the text between markers at even places, the values' names at odd ones.
+    return SafeString(
+        "".join(part if index % 2 == 0 else conditional_escape(values[part]) for index, part in enumerate(parts))
+    )
+
+
+_frozen: dict[tuple, list[str]] = {}
