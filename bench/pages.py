@@ -1,6 +1,6 @@
 """Six customer pages under load, beside a bare Django view: gunicorn over PostgreSQL on a large demo data set.
 
-    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 10] [--cpu 100]
+    .venv/bin/python bench/pages.py [--customers 200000] [--years 3] [--reuse] [--seconds 10] [--rounds 3] [--cpu 100]
                                     [--pages TEXT] [--profile PREFIX] [--collect]
 
 Loads the demo billing data (demo.batch) for N customers into the database `ibok_bench_pages`
@@ -14,7 +14,8 @@ settlements, payments, meters and consumption of each, beside a bare Django view
   request and its size as sent, gzip -6 and brotli 6; with --profile a cProfile of each page (CPU time);
 - over HTTP (unless --seconds 0; needs wrk): gunicorn with 2 sync workers per core and a bench-only URLconf that
   adds the bare view, wrk with 16 connections from loopback: requests per second, their ratio to the bare
-  view's, p95.
+  view's, p95; each page right after a run of the bare view, in --rounds rounds, the medians printed (the shared
+  machine's speed drifts within a minute: the same page measured 0.43 and 0.66 of the bare view a minute apart).
 
 Prints one table with the load average and the issue's targets (req/s at least 1/2 of the bare view's for the
 dashboard, 1/3 for the invoice list and settlements).
@@ -24,8 +25,11 @@ import argparse
 import gzip
 import os
 import re
+import secrets
 import shutil
 import signal
+import statistics
+import string
 import subprocess
 import sys
 import time
@@ -105,10 +109,18 @@ def cookie_name() -> str:
     return settings.SESSION_COOKIE_NAME
 
 
+# A browser sends its CSRF cookie back with every page; without it a page with a form makes a new secret and sets
+# the cookie on every request, which no browser's second page does.
+CSRF_SECRET = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
 def wrk(url: str, session_key: str, seconds: int, connections: int = 16) -> dict[str, float]:
+    from django.conf import settings
+
+    cookies = f"{cookie_name()}={session_key}; {settings.CSRF_COOKIE_NAME}={CSRF_SECRET}"
     command = [
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench" / "p95.lua"), "-H", f"Cookie: {cookie_name()}={session_key}", url,
+        "-s", str(ROOT / "bench" / "p95.lua"), "-H", f"Cookie: {cookies}", url,
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
@@ -208,8 +220,12 @@ def in_process(rows: list[Row], requests: int, profile: str | None) -> None:
         row.cold_cpu_ms = spent / cold * 1000
 
 
-def http(rows: list[Row], seconds: int, workers: int, threads: int) -> None:
-    """Each page over HTTP: gunicorn on loopback, wrk with 16 connections (requests per second, p95)."""
+def http(rows: list[Row], seconds: int, workers: int, threads: int, rounds: int) -> None:
+    """Each page over HTTP: gunicorn on loopback, wrk with 16 connections (requests per second, p95).
+
+    The machine is shared and its speed drifts within a minute, so each page is measured right after the bare
+    view, in `rounds` rounds over every page: a page's ratio is the median of its rounds' ratios to the bare view
+    measured just before it (its req/s and p95 the medians of its rounds)."""
     worker_class = "gthread" if threads > 1 else "sync"
     server = subprocess.Popen(
         [
@@ -227,10 +243,22 @@ def http(rows: list[Row], seconds: int, workers: int, threads: int) -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn: {workers} {worker_class} workers x {threads} threads; wrk: 16 connections, {seconds} s each")
+        print(
+            f"gunicorn: {workers} {worker_class} workers x {threads} threads; wrk: 16 connections, {seconds} s each, "
+            f"{rounds} rounds, the bare view before every page"
+        )
+        bare, pages = rows[0], rows[1:]
         for row in rows:
             wrk(base + row.path, row.session_key, 2)  # warm up every worker: connections, caches, query plans
-            row.http = wrk(base + row.path, row.session_key, seconds)
+        runs: dict[str, list[dict[str, float]]] = {row.label: [] for row in rows}
+        for _ in range(rounds):
+            for row in pages:
+                before = wrk(base + bare.path, bare.session_key, seconds)
+                measured = wrk(base + row.path, row.session_key, seconds)
+                runs[bare.label].append(before)
+                runs[row.label].append({**measured, "ratio": measured["rps"] / before["rps"]})
+        for row in rows:
+            row.http = {key: statistics.median(run[key] for run in runs[row.label]) for key in runs[row.label][0]}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -247,7 +275,7 @@ def report(rows: list[Row], requests: int) -> None:
     verdicts = []
     for row in rows:
         rps = row.http.get("rps", 0.0)
-        ratio = rps / bare.http["rps"] if have_http else 0.0
+        ratio = row.http.get("ratio", 1.0) if have_http else 0.0
         errors = int(row.http.get("errors", 0))
         print(
             f"{row.label:34} {rps:7.0f} {ratio:7.2f} {row.http.get('p95_ms', 0.0):7.1f} {row.cpu_ms:7.2f} "
@@ -273,6 +301,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="wrk's duration per page (0: no HTTP load)")
+    parser.add_argument("--rounds", type=int, default=3, help="HTTP rounds over every page (medians are printed)")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the customers")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers)")
@@ -315,7 +344,7 @@ def main() -> None:
     in_process(rows, args.cpu, args.profile)
     connection.close()
     if args.seconds:
-        http(rows, args.seconds, args.workers or 2 * (os.cpu_count() or 1), args.threads)
+        http(rows, args.seconds, args.workers or 2 * (os.cpu_count() or 1), args.threads, args.rounds)
     report(rows, args.cpu)
 
 

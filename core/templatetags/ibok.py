@@ -197,26 +197,29 @@ def frozen_include(context, template_name: str, **values) -> SafeString:
     """{% frozen_include "components/language_form.html" next=request.get_full_path %}: the template rendered once
     per language and URLconf, then only `values` and the CSRF token put in on each request.
 
-    For the parts of the page frame that every request renders alike (the language switcher, the passkey offer):
-    a dozen template nodes cost more than the rest of a cached page. The template sees no request and no context
-    but `values` and `csrf_token`, and must print each of them plainly ({{ next }}, {% csrf_token %}): each is
-    rendered as a marker that is replaced, escaped, by the request's value. Not cached while DEBUG (templates
-    change).
+    For the parts of a page that every request renders alike (the language switcher, the user box, the passkey
+    offer): a dozen template nodes cost more than the rest of a cached page. The template sees no request and no
+    context but `values` and `csrf_token`. Each value that is set is rendered as a marker, replaced by the
+    request's value, escaped, so the template must print it plainly ({{ next }}, {% csrf_token %}) or only test
+    it ({% if number %}); a value that is not set (None, "", False) is rendered as it is, in a copy of its own.
+    Not cached while DEBUG (templates change).
     """
-    names = ("csrf_token", *sorted(values))
-    key = (template_name, get_language(), get_urlconf(), get_script_prefix(), names)
+    token = context.get("csrf_token")
+    values["csrf_token"] = None if token is None or token == "NOTPROVIDED" else token  # as {% csrf_token %} does
+    given = {name: value for name, value in values.items() if value}
+    unset = tuple(sorted((name, repr(value)) for name, value in values.items() if not value))
+    key = (template_name, get_language(), get_urlconf(), get_script_prefix(), tuple(sorted(given)), unset)
     parts = _frozen.get(key)
     if parts is None:
-        markers = {f"frozen{secrets.token_hex(12)}": name for name in names}
-        html = get_template(template_name).render({name: marker for marker, name in markers.items()})
-        parts = [markers.get(part, part) for part in re.split(f"({'|'.join(markers)})", html)]
+        markers = {f"frozen{secrets.token_hex(12)}": name for name in given}
+        rendered = get_template(template_name).render({**values, **{name: marker for marker, name in markers.items()}})
+        pieces = re.split(f"({'|'.join(markers)})", rendered) if markers else [rendered]
+        parts = [markers.get(part, part) for part in pieces]
         if not settings.DEBUG:
             _frozen[key] = parts
-    token = context.get("csrf_token")
-    values["csrf_token"] = "" if token is None or token == "NOTPROVIDED" else token  # as {% csrf_token %} would
     # re.split with one group: the text between markers at even places, the values' names at odd ones.
     return SafeString(
-        "".join(part if index % 2 == 0 else conditional_escape(values[part]) for index, part in enumerate(parts))
+        "".join(part if index % 2 == 0 else conditional_escape(given[part]) for index, part in enumerate(parts))
     )
 
 
