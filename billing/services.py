@@ -527,7 +527,8 @@ DECISIONS = (RefundStatus.PAID_OUT, RefundStatus.OFFSET, RefundStatus.REFUSED)
 
 
 def refund_request_decide(*, refund: RefundRequest, status: str, actor: User, note: str, now: datetime) -> bool:
-    """Staff: close an open refund request as paid out, offset or refused, and e-mail the customer.
+    """Staff: close an open refund request as paid out, offset or refused, tell the billing system (outbox kind
+    refund_decision) and e-mail the customer.
 
     Returns False when the request was no longer open (decided by someone else). Raises RefundRejected for a
     status that is not a decision.
@@ -542,6 +543,25 @@ def refund_request_decide(*, refund: RefundRequest, status: str, actor: User, no
             return False
         refund = RefundRequest.objects.select_related("customer", "user").get(pk=refund.pk)
         audit_record(now=now, action="billing.refund_decided", actor=actor, target=refund, details={"status": status})
+        # The billing system keeps the ledger: it pays out or offsets what the office decided here, in order after
+        # the request itself (the outbox delivers in order), and a refusal closes the request on its side too.
+        outbox_put(
+            now=now,
+            kind="refund_decision",
+            customer_number=refund.customer.number,
+            idempotency_key=f"refund_decision:{refund.reference}",
+            payload={
+                "portal_reference": refund.reference,
+                "customer_id": refund.customer.external_id,
+                "decided_at": now.isoformat(),
+                "decision": status,
+                "method": refund.method,
+                "bank_account": refund.bank_account or None,
+                "amount": str(refund.amount),
+                "currency": "PLN",
+                "note": refund.decision_note,
+            },
+        )
         recipient = refund.user if refund.user is not None and refund.user.is_active and refund.user.email else None
         email = recipient.email if recipient else refund.customer.email
         if email:

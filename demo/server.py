@@ -168,8 +168,8 @@ class DemoBillingSystem:
         })  # fmt: skip
 
     def _book_receipt(self, payload: dict, now: str) -> None:
-        """E-invoice consents, cases and refund requests: recorded by the billing system's staff; nothing comes
-        back by the sync."""
+        """E-invoice consents, cases, refund requests and decisions: recorded by the billing system's staff; nothing
+        comes back by the sync (a refund paid out would, as a payment of the ledger's own)."""
 
     def messages_by_kind(self) -> dict[str, list[dict]]:
         grouped: dict[str, list[dict]] = defaultdict(list)
@@ -185,6 +185,7 @@ BOOKINGS = {
     "einvoice_consent": DemoBillingSystem._book_receipt,
     "case": DemoBillingSystem._book_receipt,
     "refund_request": DemoBillingSystem._book_receipt,
+    "refund_decision": DemoBillingSystem._book_receipt,
     "payment_plan_request": DemoBillingSystem._book_receipt,
     "payment_plan_decision": DemoBillingSystem._book_payment_plan_decision,
 }

@@ -235,6 +235,14 @@ def test_staff_see_the_queue_and_mark_a_request_paid_out_which_emails_the_custom
     assert open_request.reference in mail.outbox[0].subject
     assert "Wypłacony" in mail.outbox[0].body
     assert AuditLogEntry.objects.filter(action="billing.refund_decided").count() == 1
+    decision = OutboxMessage.objects.get(kind="refund_decision")  # the billing system pays out what was decided
+    assert decision.idempotency_key == f"refund_decision:{open_request.reference}"
+    assert decision.id > OutboxMessage.objects.get(kind="refund_request").id  # delivered after the request
+    assert (decision.payload["decision"], decision.payload["amount"], decision.payload["bank_account"]) == (
+        RefundStatus.PAID_OUT,
+        str(open_request.amount),
+        VALID_NRB,
+    )
 
 
 def test_a_refusal_with_a_note_on_the_request_page_reaches_the_customer(
@@ -269,6 +277,7 @@ def test_a_decided_request_is_not_decided_again(client, staff, open_request, dja
     open_request.refresh_from_db()
     assert open_request.status == RefundStatus.OFFSET
     assert mail.outbox == []
+    assert [m.payload["decision"] for m in OutboxMessage.objects.filter(kind="refund_decision")] == ["OFFSET"]
 
 
 def test_the_decision_email_is_in_the_customers_language(

@@ -33,7 +33,7 @@ def kinds_the_portal_writes() -> set[str]:
 
 def test_the_document_describes_exactly_the_kinds_the_portal_sends():
     assert kinds_the_portal_writes() == set(documented_examples())
-    assert len(documented_examples()) == 8
+    assert len(documented_examples()) == 9
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_demo_billing_system_books_every_documented_example_once(billing):
         (reading["portal_reference"], reading["value"])
     ]
     assert changed["customers"][0]["address"]["street"] == "ul. Lipowa"
-    assert len(billing.inbox) == 8
+    assert len(billing.inbox) == 9
     plan = documented_examples()["payment_plan_decision"]
     assert [(p["portal_reference"], p["total"]) for p in changed["payment_plans"]] == [
         (plan["portal_reference"], "600.00")
