@@ -479,6 +479,10 @@ MATRIX: dict[str, list[Case]] = {
             kwargs=lambda w: {"token": "not-a-token"}, method="post", data=lambda w: {"body": "x"}, expect=public(404)
         ),
     ],
+    # A file of a report behind its token only: another case's file with a wrong token is not found for anyone.
+    "reports:attachment-download": [
+        Case(kwargs=lambda w: {"token": "not-a-token", "attachment_id": w.a.attachments[0].pk}, expect=public(404)),
+    ],
     # --- e-invoice ---------------------------------------------------------------------------------------------
     "einvoice:index": [Case(expect=signed_in())],
     "einvoice:terms": [Case(expect=public())],

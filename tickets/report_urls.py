@@ -9,4 +9,9 @@ app_name = "reports"
 urlpatterns = [
     path("", views.report_create, name="create"),
     path("<str:token>/", views.report_detail, name="detail"),
+    path(
+        "<str:token>/attachments/<int:attachment_id>/",
+        views.report_attachment_download,
+        name="attachment-download",
+    ),
 ]

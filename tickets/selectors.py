@@ -144,6 +144,18 @@ def _unread_total_sql(scope: Scope) -> int:
     return db.fetch_named(_UNREAD_TOTAL_SQL, {**scope.sql_params(), "staff": Sender.STAFF.value})[0]["unread"]
 
 
+def report_attachment(*, token: str, attachment_id: int) -> Attachment:
+    """An attachment of the report behind a tracking link's token (the reporter's photo, the office's files), or
+    Http404: a wrong token and another case's attachment alike."""
+    attachment = Attachment.objects.filter(
+        pk=attachment_id, message__case__customer__isnull=True,
+        message__case__tracking_token_hash=report_token_hash(token),
+    ).first()  # fmt: skip
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
 def access_attachment(scope: Scope, attachment_id: int) -> Attachment:
     """An attachment of a case the user may see, or Http404."""
     attachment = Attachment.objects.filter(pk=attachment_id, message__case__in=scope.everything().cases()).first()

@@ -296,8 +296,17 @@ def report_detail(request: HttpRequest, token: str) -> HttpResponse:
         "thread": case.thread,
         "case_type_label": CaseType(case.case_type).label,
         "reply_form": form if not case.is_closed else None,
+        "token": token,  # the thread's files are behind it too
     }
     response = render(request, "tickets/report_detail.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"  # the address is the key to the report
     response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_safe
+def report_attachment_download(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
+    """A file of the report's thread, behind the same token as its tracking page."""
+    response = attachment_response(selectors.report_attachment(token=token, attachment_id=attachment_id))
+    response["Referrer-Policy"] = "no-referrer"
     return response

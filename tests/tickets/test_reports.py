@@ -129,6 +129,28 @@ def test_a_photo_is_kept_with_the_report_and_a_pdf_or_a_disguised_file_is_refuse
     assert Attachment.objects.get().content_type == "image/png"
 
 
+def test_the_reporter_downloads_the_thread_files_behind_the_token_and_nobody_else_does(
+    client, png_upload, jpg_upload, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports:create"), {**report_form(), "photo": png_upload})
+        client.post(reverse("reports:create"), {**report_form(email="ktos.inny@example.pl"), "photo": jpg_upload})
+    link = tracking_path(mail.outbox[0].body)
+    mine, theirs = Attachment.objects.order_by("id")
+    page = client.get(link).content.decode()
+
+    download = f"{link}attachments/{mine.pk}/"
+    assert f'href="{download}"' in page
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == mine.file.open("rb").read()
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert client.get(f"{link}attachments/{theirs.pk}/").status_code == 404  # another report's file
+    assert client.get(f"{link[:-3]}xx/attachments/{mine.pk}/").status_code == 404  # a wrong token
+    assert client.post(download).status_code == 405
+
+
 def test_a_wrong_token_is_not_found(client, django_capture_on_commit_callbacks):
     send_report(client, django_capture_on_commit_callbacks)
     link = tracking_path(mail.outbox[0].body)
